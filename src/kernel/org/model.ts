@@ -1,0 +1,49 @@
+/**
+ * The organisation as data (DESIGN §6): departments as a tree, people with managers and roles, agents with
+ * an owner, a department, a role and an autonomy level. Built once from `org.yaml`, then read-only.
+ */
+import type { RiskLevel } from '../types.js';
+
+/** Autonomy levels of DESIGN §2: 0 observe · 1 assisted · 2 supervised · 3 autonomous. */
+export type Autonomy = 0 | 1 | 2 | 3;
+
+/** A department; `parent` links it into the tree. */
+export interface Department {
+  readonly id: string;
+  readonly name: string;
+  readonly parent?: string | undefined;
+  /** People who approve for this department (nearest up the tree wins). */
+  readonly approvers: readonly string[];
+}
+
+/** A human. Inactive people (left the org) own nothing and approve nothing. */
+export interface Person {
+  readonly id: string;
+  readonly name: string;
+  readonly department?: string | undefined;
+  readonly manager?: string | undefined;
+  readonly roles: readonly string[];
+  readonly active: boolean;
+}
+
+/** An agent: a digital employee governed by its department's policies. */
+export interface Agent {
+  readonly id: string;
+  readonly owner: string;
+  readonly department: string;
+  readonly role?: string | undefined;
+  readonly autonomy: Autonomy;
+  /** Under autonomy 2, actions above this risk need approval (default `medium`). */
+  readonly riskCeiling: RiskLevel;
+  readonly description?: string | undefined;
+}
+
+/** A validated organisation. */
+export interface Org {
+  readonly name: string;
+  readonly departments: ReadonlyMap<string, Department>;
+  readonly people: ReadonlyMap<string, Person>;
+  readonly agents: ReadonlyMap<string, Agent>;
+  /** The department and its ancestors, nearest first (`[hr-payroll, hr]`); empty for an unknown id. */
+  ancestry(departmentId: string): readonly string[];
+}
