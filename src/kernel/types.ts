@@ -48,6 +48,8 @@ export interface ApprovalSpec {
   readonly levels: number;
   /** How many approvals are needed at each level (default 1). */
   readonly quorum: number;
+  /** For `N of M` quorums: how many approvers are asked (M). */
+  readonly of?: number | undefined;
   /** Milliseconds until an unanswered approval expires (and the action is denied). */
   readonly timeoutMs: number;
   /** The rule that asked for it (`policy/rule`). */

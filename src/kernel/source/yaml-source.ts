@@ -44,35 +44,50 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
     }
   }
   if (problems.length > 0) return { documents: [], problems };
-  const documents = list
-    .filter((doc) => doc.contents !== null)
-    .map((doc): SourceDocument => {
-      const nodeAt = (path: DocPath): Node | undefined => {
-        for (let n = path.length; n >= 0; n--) {
-          const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-          if (isNode(node) && node.range) return node;
-        }
-        return undefined;
-      };
-      const placeOf = (path: DocPath): SourcePlace => place(nodeAt(path)?.range?.[0] ?? 0);
-      return {
-        file,
-        data: doc.toJS({ maxAliasCount: 100 }),
-        placeOf,
-        placeOfKey(path, key) {
-          const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
-          if (isMap(map)) {
-            for (const pair of map.items) {
-              if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) {
-                return place(pair.key.range[0]);
-              }
+  const documents: SourceDocument[] = [];
+  for (const doc of list) {
+    if (doc.contents === null) continue;
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // unresolved aliases and alias bombs surface only when the document is converted
+      problems.push({
+        message: yamlMessage((e as Error).message),
+        place: place(doc.contents.range?.[0] ?? 0),
+      });
+      continue;
+    }
+    documents.push(toSourceDocument(doc, data));
+  }
+  return problems.length > 0 ? { documents: [], problems } : { documents, problems };
+
+  function toSourceDocument(doc: Document.Parsed, data: unknown): SourceDocument {
+    const nodeAt = (path: DocPath): Node | undefined => {
+      for (let n = path.length; n >= 0; n--) {
+        const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+        if (isNode(node) && node.range) return node;
+      }
+      return undefined;
+    };
+    const placeOf = (path: DocPath): SourcePlace => place(nodeAt(path)?.range?.[0] ?? 0);
+    return {
+      file,
+      data,
+      placeOf,
+      placeOfKey(path, key) {
+        const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
+        if (isMap(map)) {
+          for (const pair of map.items) {
+            if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) {
+              return place(pair.key.range[0]);
             }
           }
-          return placeOf(path);
-        },
-      };
-    });
-  return { documents, problems };
+        }
+        return placeOf(path);
+      },
+    };
+  }
 }
 
 function yamlMessage(message: string): string {
@@ -100,7 +115,7 @@ export function valueAt(data: unknown, path: DocPath): unknown {
 
 /** Shows a user value inside a message, in backticks, shortened. */
 export function show(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return '`' + (text.length > 60 ? text.slice(0, 57) + '...' : text) + '`';
 }
 
@@ -122,6 +137,15 @@ function issueProblem(doc: SourceDocument, issue: z.core.$ZodIssue): Problem {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const where = formatPath(path);
   const actual = valueAt(doc.data, path);
+  if (actual === undefined && issue.code !== 'unrecognized_keys' && path.length > 0) {
+    const last = path[path.length - 1];
+    return {
+      message:
+        `missing required field \`${String(last)}\`` +
+        (path.length > 1 ? ` in \`${formatPath(path.slice(0, -1))}\`` : ''),
+      place: doc.placeOf(path),
+    };
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0] ?? '';
@@ -132,23 +156,22 @@ function issueProblem(doc: SourceDocument, issue: z.core.$ZodIssue): Problem {
       };
     }
     case 'invalid_type':
-      if (actual === undefined) {
-        const last = path[path.length - 1];
-        return {
-          message: `missing required field \`${String(last ?? where)}\`` + (path.length > 1 ? ` in \`${formatPath(path.slice(0, -1))}\`` : ''),
-          place: doc.placeOf(path),
-        };
-      }
-      return { message: `\`${where}\` must be ${article(issue.expected)}, got ${show(actual)}`, place: doc.placeOf(path) };
+      return {
+        message: `\`${where}\` must be ${article(issue.expected)}, got ${show(actual)}`,
+        place: doc.placeOf(path),
+      };
     case 'invalid_value':
       return {
         message: `\`${where}\` must be one of ${issue.values.map((v) => String(v)).join(', ')}, got ${show(actual)}`,
         place: doc.placeOf(path),
       };
     case 'invalid_union':
-      return { message: `\`${where}\` is not valid here: ${show(actual)}${unionHint(issue)}`, place: doc.placeOf(path) };
+      return {
+        message: `\`${where}\` is not valid here: ${show(actual)}${unionHint(issue)}`,
+        place: doc.placeOf(path),
+      };
     default:
-      return { message: `\`${where}\` ${lowerFirst(issue.message)}`, place: doc.placeOf(path) };
+      return { message: `\`${where}\`: ${lowerFirst(issue.message)}`, place: doc.placeOf(path) };
   }
 }
 

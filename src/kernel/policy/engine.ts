@@ -1,0 +1,376 @@
+/**
+ * The policy engine: decides an ActionRequest for an agent of an org under a PolicySet (DESIGN §3–4).
+ *
+ * Order: contract → classify → risk rules → rules → autonomy. Default deny; any matching `deny` wins;
+ * `require_approval` beats `allow`; autonomy 1 sends every allowed action to approval, autonomy 2 those
+ * whose risk is above the agent's ceiling; autonomy 0 never acts (a contract deny). A rule that cannot be
+ * evaluated (a value of the wrong type) makes the decision deny, and says so.
+ *
+ * Cost: the documents in scope are resolved once per (department, role) — or per agent when a document
+ * is scoped to it — and the rules that could match are indexed per action name on first use, so a
+ * decision costs O(rules for this action in scope), not O(rules) or O(agents).
+ */
+import { classify as defaultClassify } from '../classify/index.js';
+import { checkContract } from '../contract/check.js';
+import type { Agent, Org } from '../org/model.js';
+import type { IdSource } from '../ports.js';
+import { maxRisk, riskRank } from '../types.js';
+import type { ActionRequest, Classification, Constraint, Decision, RiskLevel } from '../types.js';
+import { DEFAULT_APPROVAL } from './compile.js';
+import type {
+  CompiledDocument,
+  CompiledRiskRule,
+  CompiledRule,
+  CompiledTarget,
+  PolicySet,
+} from './compile.js';
+import type { DocumentTrace, Explanation, RuleTrace } from './explanation.js';
+import type { EvalContext } from './paths.js';
+import { requestProblem } from './request.js';
+
+/** How to build an engine. */
+export interface EngineOptions {
+  /** Source of decision ids. */
+  readonly ids: IdSource;
+  /** The classifier (default: the kernel's parser-based classifiers). */
+  readonly classify?: (request: ActionRequest) => Classification;
+}
+
+/** The rules of one scope that could match one action. */
+interface ActionIndex {
+  readonly rules: readonly CompiledRule[];
+  readonly riskRules: readonly CompiledRiskRule[];
+}
+
+/** The documents that apply to one (department, role[, agent]) and their per-action index. */
+interface Scoped {
+  readonly documents: readonly CompiledDocument[];
+  readonly byAction: Map<string, ActionIndex>;
+}
+
+// INVARIANT: bounded memory whatever action names agents send; the index is rebuilt on demand.
+const MAX_ACTIONS_PER_SCOPE = 4096;
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+interface Collector {
+  documents: DocumentTrace[];
+  riskRules: RuleTrace[];
+  rules: RuleTrace[];
+  classification?: Explanation['classification'];
+  contract?: Explanation['contract'];
+  risk?: RiskLevel;
+}
+
+/** Decides action requests. Build one per (org, policy set); it is immutable and caches internally. */
+export class PolicyEngine {
+  readonly org: Org;
+  readonly policies: PolicySet;
+  private readonly ids: IdSource;
+  private readonly classifier: (request: ActionRequest) => Classification;
+  private readonly agentScoped: ReadonlySet<string>;
+  private readonly scopes = new Map<string, Scoped>();
+  private readonly byAgent = new WeakMap<Agent, Scoped>();
+
+  constructor(policies: PolicySet, org: Org, options: EngineOptions) {
+    this.policies = policies;
+    this.org = org;
+    this.ids = options.ids;
+    this.classifier = options.classify ?? defaultClassify;
+    const agentScoped = new Set<string>();
+    for (const d of policies.documents)
+      if ('agent' in d.scope && d.scope.agent !== undefined) agentScoped.add(d.scope.agent);
+    this.agentScoped = agentScoped;
+  }
+
+  /** Decides one request. Never throws for a policy outcome. */
+  decide(request: ActionRequest): Decision {
+    return this.evaluate(request, undefined);
+  }
+
+  /** Decides one request and explains the decision. */
+  explain(request: ActionRequest): Explanation {
+    const c: Collector = { documents: [], riskRules: [], rules: [] };
+    const decision = this.evaluate(request, c);
+    return {
+      request,
+      contract: c.contract ?? { ok: false },
+      classification: c.classification ?? {
+        facts: {},
+        risk: decision.risk,
+        resource: request.resource ?? '',
+      },
+      risk: c.risk ?? decision.risk,
+      documents: c.documents,
+      riskRules: c.riskRules,
+      rules: c.rules,
+      decision,
+    };
+  }
+
+  /** The documents that apply to an agent, in load order. */
+  documentsFor(agent: Agent): readonly CompiledDocument[] {
+    return this.scopeFor(agent).documents;
+  }
+
+  private evaluate(request: ActionRequest, trace: Collector | undefined): Decision {
+    // INVARIANT: decide() never throws, even on a request that skipped validation
+    const invalid = requestProblem(request);
+    if (invalid !== undefined) return this.decision('deny', ['request.invalid'], invalid, 'critical');
+    const classification = this.classifier(request);
+    const resource =
+      classification.resource ?? (typeof request.resource === 'string' ? request.resource : '');
+    if (trace) trace.classification = { facts: classification.facts, risk: classification.risk, resource };
+    const contract = checkContract(this.org, request.agent);
+    if (!contract.ok) {
+      if (trace) trace.contract = { ok: false, rule: contract.rule, reason: contract.reason };
+      return this.decision('deny', [contract.rule], contract.reason, classification.risk);
+    }
+    if (trace) trace.contract = { ok: true };
+    const agent = contract.agent;
+    const scoped = this.scopeFor(agent);
+    const index = trace ? this.fullIndex(scoped, trace) : this.indexFor(scoped, request.action);
+    const ctx: EvalContext = {
+      action: request.action,
+      resource,
+      args: request.args ?? EMPTY,
+      context: request.context ?? EMPTY,
+      agent,
+      facts: classification.facts,
+      risk: classification.risk,
+    };
+
+    let risk = classification.risk;
+    for (const r of index.riskRules) {
+      const outcome = this.test(r, ctx, trace, `risk:${r.level}`);
+      if (outcome === true) risk = maxRisk(risk, r.level);
+      else if (outcome !== false) {
+        return this.decision(
+          'deny',
+          [r.key],
+          `risk rule \`${r.key}\` could not be evaluated: ${outcome}`,
+          'critical',
+        );
+      }
+    }
+    ctx.risk = risk;
+    if (trace) trace.risk = risk;
+
+    let denies: CompiledRule[] | undefined;
+    let approvals: CompiledRule[] | undefined;
+    let allows: CompiledRule[] | undefined;
+    for (const rule of index.rules) {
+      const outcome = this.test(rule, ctx, trace, rule.effect);
+      if (outcome === false) continue;
+      if (outcome !== true) {
+        return this.decision(
+          'deny',
+          [rule.key],
+          `rule \`${rule.key}\` could not be evaluated: ${outcome}`,
+          risk,
+        );
+      }
+      if (rule.effect === 'deny') (denies ??= []).push(rule);
+      else if (rule.effect === 'require_approval') (approvals ??= []).push(rule);
+      else (allows ??= []).push(rule);
+    }
+
+    if (denies) {
+      return this.decision(
+        'deny',
+        keys(denies),
+        denies[0]?.reason ?? `denied by rule \`${denies[0]?.key}\``,
+        risk,
+      );
+    }
+    if (approvals) {
+      const first = approvals[0] as CompiledRule;
+      return this.decision(
+        'require_approval',
+        keys(approvals),
+        first.reason ?? `rule \`${first.key}\` requires approval`,
+        risk,
+        constraintsOf(allows),
+        first.approval,
+      );
+    }
+    if (!allows) {
+      return this.decision(
+        'deny',
+        [],
+        `no rule allows \`${request.action}\` for agent \`${agent.id}\` (default deny)`,
+        risk,
+      );
+    }
+    if (agent.autonomy === 1) {
+      return this.decision(
+        'require_approval',
+        [...keys(allows), 'autonomy.assisted'],
+        `agent \`${agent.id}\` is assisted (autonomy 1): every action needs approval`,
+        risk,
+        constraintsOf(allows),
+        { ...DEFAULT_APPROVAL, rule: 'autonomy.assisted' },
+      );
+    }
+    if (agent.autonomy === 2 && riskRank(risk) > riskRank(agent.riskCeiling)) {
+      return this.decision(
+        'require_approval',
+        [...keys(allows), 'autonomy.risk-ceiling'],
+        `risk \`${risk}\` is above the ceiling \`${agent.riskCeiling}\` of agent \`${agent.id}\` (autonomy 2)`,
+        risk,
+        constraintsOf(allows),
+        { ...DEFAULT_APPROVAL, rule: 'autonomy.risk-ceiling' },
+      );
+    }
+    const first = allows[0] as CompiledRule;
+    return this.decision(
+      'allow',
+      keys(allows),
+      first.reason ?? `allowed by rule \`${first.key}\``,
+      risk,
+      constraintsOf(allows),
+    );
+  }
+
+  private decision(
+    effect: Decision['effect'],
+    rules: readonly string[],
+    reason: string,
+    risk: RiskLevel,
+    constraints: readonly Constraint[] = [],
+    approval?: Decision['approval'],
+  ): Decision {
+    const d: Decision = {
+      effect,
+      rules,
+      reason,
+      risk,
+      constraints,
+      approvers: [],
+      decisionId: this.ids.next('dec'),
+    };
+    return approval ? { ...d, approval } : d;
+  }
+
+  /** Tests a rule's resource and conditions (its action already matched); records the outcome when tracing. */
+  private test(
+    rule: CompiledTarget,
+    ctx: EvalContext,
+    trace: Collector | undefined,
+    effect: RuleTrace['effect'],
+  ): boolean | string {
+    if (trace && !rule.actionTest(ctx.action)) {
+      (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
+        rule: rule.key,
+        effect,
+        place: rule.place,
+        outcome: 'not-matched',
+        why: `action \`${ctx.action}\` does not match \`${rule.action}\``,
+      });
+      return false;
+    }
+    let outcome: boolean | string = true;
+    let why = 'matched';
+    if (rule.resourceTest && !rule.resourceTest(ctx.resource)) {
+      outcome = false;
+      why = `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
+    } else {
+      for (const clause of rule.clauses) {
+        const value = clause.read(ctx);
+        const r = clause.test(value);
+        if (r === true) continue;
+        outcome = r;
+        why =
+          r === false
+            ? `condition \`${clause.text}\` does not hold (value: ${value === undefined ? 'absent' : JSON.stringify(value)})`
+            : r;
+        break;
+      }
+    }
+    if (trace) {
+      (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
+        rule: rule.key,
+        effect,
+        place: rule.place,
+        outcome: outcome === true ? 'matched' : outcome === false ? 'not-matched' : 'error',
+        why,
+      });
+    }
+    return outcome;
+  }
+
+  private scopeFor(agent: Agent): Scoped {
+    const cached = this.byAgent.get(agent);
+    if (cached) return cached;
+    const key = this.agentScoped.has(agent.id)
+      ? `agent\u0000${agent.id}`
+      : `${agent.department}\u0000${agent.role ?? ''}`;
+    let scoped = this.scopes.get(key);
+    if (!scoped) {
+      const ancestry = this.org.ancestry(agent.department);
+      const documents = this.policies.documents.filter((d) => inScope(d, agent, ancestry));
+      scoped = { documents, byAction: new Map() };
+      this.scopes.set(key, scoped);
+    }
+    this.byAgent.set(agent, scoped);
+    return scoped;
+  }
+
+  private indexFor(scoped: Scoped, action: string): ActionIndex {
+    const hit = scoped.byAction.get(action);
+    if (hit) return hit;
+    const rules: CompiledRule[] = [];
+    const riskRules: CompiledRiskRule[] = [];
+    for (const d of scoped.documents) {
+      for (const r of d.rules) if (r.actionTest(action)) rules.push(r);
+      for (const r of d.riskRules) if (r.actionTest(action)) riskRules.push(r);
+    }
+    const entry = { rules, riskRules };
+    if (scoped.byAction.size >= MAX_ACTIONS_PER_SCOPE) scoped.byAction.clear();
+    scoped.byAction.set(action, entry);
+    return entry;
+  }
+
+  /** For explanations: every rule of every document in scope (test() reports those whose action differs). */
+  private fullIndex(scoped: Scoped, trace: Collector): ActionIndex {
+    for (const d of this.policies.documents) {
+      trace.documents.push({
+        name: d.name,
+        file: d.file,
+        scope: scopeText(d),
+        inScope: scoped.documents.includes(d),
+      });
+    }
+    return {
+      rules: scoped.documents.flatMap((d) => d.rules),
+      riskRules: scoped.documents.flatMap((d) => d.riskRules),
+    };
+  }
+}
+
+function inScope(d: CompiledDocument, agent: Agent, ancestry: readonly string[]): boolean {
+  const s = d.scope;
+  if ('org' in s) return true;
+  if (s.department !== undefined && !ancestry.includes(s.department)) return false;
+  if (s.role !== undefined && agent.role !== s.role) return false;
+  if (s.agent !== undefined && agent.id !== s.agent) return false;
+  return true;
+}
+
+function scopeText(d: CompiledDocument): string {
+  const s = d.scope;
+  if ('org' in s) return 'org';
+  return Object.entries(s)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ');
+}
+
+function keys(rules: readonly CompiledRule[]): string[] {
+  return rules.map((r) => r.key);
+}
+
+function constraintsOf(allows: readonly CompiledRule[] | undefined): readonly Constraint[] {
+  if (!allows) return [];
+  let out: Constraint[] | undefined;
+  for (const r of allows) for (const c of r.constraints) if (!(out ??= []).includes(c)) out.push(c);
+  return out ?? [];
+}

@@ -1,0 +1,38 @@
+/**
+ * Exit codes of the CLI, in one table (documented in docs/cli.md).
+ */
+import type { ErrorCode } from '../../kernel/errors.js';
+
+/** Named exit codes. */
+export const EXIT = {
+  /** Success. */
+  ok: 0,
+  /** A check failed: lint found problems, a policy test failed. */
+  failed: 1,
+  /** The command line is wrong. */
+  usage: 2,
+  /** An input (YAML, policy, org, request, test file) is invalid. */
+  invalid: 3,
+  /** A file could not be read or written. */
+  io: 4,
+  /** A bug. */
+  internal: 70,
+} as const;
+
+/** The exit code for an error code. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'AOS_USAGE':
+      return EXIT.usage;
+    case 'AOS_IO':
+      return EXIT.io;
+    case 'AOS_INTERNAL':
+      return EXIT.internal;
+    case 'AOS_YAML_SYNTAX':
+    case 'AOS_ORG_INVALID':
+    case 'AOS_POLICY_INVALID':
+    case 'AOS_POLICY_TEST_INVALID':
+    case 'AOS_REQUEST_INVALID':
+      return EXIT.invalid;
+  }
+}

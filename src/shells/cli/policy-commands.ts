@@ -1,0 +1,143 @@
+/**
+ * `agentos policy lint|eval|explain|test`: offline policy commands (no daemon).
+ */
+import type { Command } from 'commander';
+import { formatProblem, isAgentOsError } from '../../kernel/errors.js';
+import { lintPolicies, loadEngine, runPolicyTests } from '../../governor/policy-workspace.js';
+import type { PolicyPorts } from '../../governor/ports.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { write } from './io.js';
+import { renderExplanation } from './render-explanation.js';
+import { openRequestInput, readRequests } from './request-input.js';
+import { styleFor } from './style.js';
+
+/** Sets the exit code of the running command. */
+export type SetExit = (code: number) => void;
+
+/** Adds the `policy` command group to a program. */
+export function addPolicyCommands(program: Command, io: CliIo, ports: () => PolicyPorts, setExit: SetExit): void {
+  const policy = program.command('policy').description('lint, evaluate, explain and test policies (offline, no daemon)');
+
+  policy
+    .command('lint')
+    .description('check policy files; print every problem as file:line:col: message')
+    .argument('<paths...>', 'policy files or directories (searched for *.yaml, *.yml; *.test.yaml skipped)')
+    .option('--org <file>', 'also check that scopes name departments, roles and agents of this org')
+    .action(async (paths: string[], opts: { org?: string }) => {
+      let problems;
+      try {
+        problems = await lintPolicies(ports().reader, paths, opts.org);
+      } catch (e) {
+        if (!isAgentOsError(e) || e.problems.length === 0) throw e;
+        problems = e.problems;
+      }
+      for (const p of problems) await write(io.stdout, formatProblem(p) + '\n');
+      if (problems.length > 0) {
+        await write(io.stderr, `${problems.length} problem${problems.length > 1 ? 's' : ''}\n`);
+        setExit(EXIT.failed);
+      } else await write(io.stdout, `ok: ${paths.join(', ')}\n`);
+    });
+
+  const decisionOptions = (c: Command): Command =>
+    c
+      .requiredOption('--org <file>', 'the organisation (org.yaml)')
+      .requiredOption('--policies <paths...>', 'policy files or directories')
+      .option('--request <file>', 'read the request(s) from a file instead of stdin');
+
+  decisionOptions(
+    policy
+      .command('eval')
+      .description('decide requests: one JSON request → one Decision JSON; NDJSON in → one Decision per line, streamed'),
+  ).action(async (opts: { org: string; policies: string[]; request?: string }) => {
+    const engine = await loadEngine(ports(), opts.org, opts.policies);
+    const name = opts.request ?? 'stdin';
+    let buffer = '';
+    let invalid = 0;
+    let count = 0;
+    let single: string | undefined;
+    for await (const item of readRequests(openRequestInput(opts.request, io.stdin), name)) {
+      count++;
+      let line: string;
+      if ('error' in item) {
+        invalid++;
+        line = JSON.stringify({ error: { code: 'AOS_REQUEST_INVALID', message: `${name}:${item.line}: ${item.error}` } });
+      } else line = JSON.stringify(engine.decide(item.request));
+      if (count === 1) {
+        single = line;
+        continue;
+      }
+      if (single !== undefined) {
+        buffer += single + '\n';
+        single = undefined;
+      }
+      buffer += line + '\n';
+      if (buffer.length >= 65536) {
+        await write(io.stdout, buffer);
+        buffer = '';
+      }
+    }
+    if (single !== undefined) {
+      // one request: pretty-printed for a person (still one JSON value)
+      buffer += JSON.stringify(JSON.parse(single), null, 2) + '\n';
+    }
+    if (buffer) await write(io.stdout, buffer);
+    if (count === 0) {
+      await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
+      setExit(EXIT.invalid);
+    } else if (invalid > 0) {
+      await write(io.stderr, `agentos: ${invalid} of ${count} request${count > 1 ? 's were' : ' was'} invalid [AOS_REQUEST_INVALID]\n`);
+      setExit(EXIT.invalid);
+    }
+  });
+
+  decisionOptions(policy.command('explain').description('decide requests and explain each decision'))
+    .option('--json', 'print each explanation as JSON (one per line)')
+    .action(async (opts: { org: string; policies: string[]; request?: string; json?: boolean }) => {
+      const engine = await loadEngine(ports(), opts.org, opts.policies);
+      const style = styleFor(io.stdout, io.env);
+      const name = opts.request ?? 'stdin';
+      let first = true;
+      let invalid = 0;
+      for await (const item of readRequests(openRequestInput(opts.request, io.stdin), name)) {
+        if ('error' in item) {
+          invalid++;
+          await write(io.stderr, `agentos: ${name}:${item.line}: ${item.error} [AOS_REQUEST_INVALID]\n`);
+          continue;
+        }
+        const x = engine.explain(item.request);
+        if (opts.json) await write(io.stdout, JSON.stringify(x) + '\n');
+        else {
+          await write(io.stdout, (first ? '' : '\n' + style.dim('─'.repeat(60)) + '\n\n') + renderExplanation(x, style) + '\n');
+        }
+        first = false;
+      }
+      if (invalid > 0) setExit(EXIT.invalid);
+    });
+
+  policy
+    .command('test')
+    .description('run policy tests (*.test.yaml): each case is a request and the decision it must get')
+    .argument('<paths...>', 'test files or directories (searched for *.test.yaml)')
+    .option('-v, --verbose', 'list passing cases too')
+    .option('--json', 'print the report as JSON')
+    .action(async (paths: string[], opts: { verbose?: boolean; json?: boolean }) => {
+      const style = styleFor(io.stdout, io.env);
+      const lines: Promise<void>[] = [];
+      const report = await runPolicyTests(ports(), paths, (r) => {
+        if (opts.json) return;
+        const where = `${r.place.file}:${r.place.line}:${r.place.col}`;
+        if (r.passed) {
+          if (opts.verbose) lines.push(write(io.stdout, `${style.green('✓')} ${r.name} ${style.dim(where)}\n`));
+          return;
+        }
+        const detail = r.failures.map((f) => `    ${f}\n`).join('');
+        const decision = `    decision: ${JSON.stringify({ effect: r.decision.effect, rules: r.decision.rules, risk: r.decision.risk, reason: r.decision.reason })}\n`;
+        lines.push(write(io.stdout, `${style.red('✗')} ${r.name} ${style.dim(where)}\n${detail}${decision}`));
+      });
+      await Promise.all(lines);
+      if (opts.json) await write(io.stdout, JSON.stringify(report) + '\n');
+      else await write(io.stdout, `${report.passed} passed, ${report.failed} failed\n`);
+      if (report.failed > 0) setExit(EXIT.failed);
+    });
+}
