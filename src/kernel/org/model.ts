@@ -14,6 +14,8 @@ export interface Department {
   readonly parent?: string | undefined;
   /** People who approve for this department (nearest up the tree wins). */
   readonly approvers: readonly string[];
+  /** What the department does, for people reading the org (never matched by policy). */
+  readonly description?: string | undefined;
 }
 
 /** A human. Inactive people (left the org) own nothing and approve nothing. */
@@ -38,9 +40,16 @@ export interface Agent {
   readonly description?: string | undefined;
 }
 
-/** A validated organisation. */
+/**
+ * A validated organisation (build one with `buildOrg` or `parseOrg`). A value: it never changes in place,
+ * because decisions cache what they derive from it; a changed org is a new Org.
+ */
 export interface Org {
   readonly name: string;
+  /** What the organisation is, from `metadata.description` (for people reading it). */
+  readonly description?: string | undefined;
+  /** Free-form labels from `metadata.labels` (for tooling; never matched by policy). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly departments: ReadonlyMap<string, Department>;
   readonly people: ReadonlyMap<string, Person>;
   readonly agents: ReadonlyMap<string, Agent>;
