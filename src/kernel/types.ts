@@ -79,4 +79,9 @@ export type Facts = Readonly<Record<string, unknown>>;
 export interface Classification {
   readonly facts: Facts;
   readonly risk: RiskLevel;
+  /**
+   * The normalised resource that policy resource globs must match, when the classifier derived one: the
+   * normalised absolute path for `file.*`, the canonical URL for `http.*`. Absent: match the request's own.
+   */
+  readonly resource?: string | undefined;
 }

@@ -1,0 +1,53 @@
+/**
+ * Classification (DESIGN §3 step 3): facts policy can match and a default risk, derived from the raw request
+ * with real parsers. Pure and synchronous; the SQL parser's WebAssembly loads once, when this module is
+ * imported (top-level await), so importers need no initialisation call.
+ */
+import type { ActionRequest, Classification } from '../types.js';
+import { classifyPath } from './path.js';
+import { ownField, unclassifiable } from './result.js';
+import { classifyShell } from './shell.js';
+import { classifySql } from './sql.js';
+import { classifyUrl } from './url.js';
+
+export { normalisePath } from './path.js';
+
+/**
+ * Classifies a request by its action: `sql.*` → SQL (`args.sql`, `args.dialect`), `shell.exec` → shell
+ * (`args.command`), `file.*` → path (`resource`, else `args.path`), `http.*` → URL (`resource`, else
+ * `args.url`); any other action → `{ facts: {}, risk: 'medium' }`. Never throws: input that cannot be
+ * parsed yields a `<classifier>.error` fact and critical risk.
+ */
+export function classify(request: ActionRequest): Classification {
+  const action: unknown = ownField(request, 'action');
+  if (typeof action !== 'string') return { facts: {}, risk: 'critical' };
+  const namespace = namespaceOf(action);
+  try {
+    const args = ownField(request, 'args');
+    const resource = ownField(request, 'resource');
+    switch (namespace) {
+      case 'sql':
+        return classifySql(ownField(args, 'sql'), ownField(args, 'dialect'));
+      case 'shell':
+        return classifyShell(ownField(args, 'command'));
+      case 'path':
+        return classifyPath(action, resource, ownField(args, 'path'));
+      case 'url':
+        return classifyUrl(resource, ownField(args, 'url'));
+      default:
+        return { facts: {}, risk: 'medium' };
+    }
+  } catch (e) {
+    // INVARIANT: classification never throws; a classifier bug fails closed
+    const message = e instanceof Error ? e.message : String(e);
+    return unclassifiable(namespace ?? 'classify', `classifier failed: ${message.split('\n')[0] ?? ''}`);
+  }
+}
+
+function namespaceOf(action: string): 'sql' | 'shell' | 'path' | 'url' | undefined {
+  if (action.startsWith('sql.')) return 'sql';
+  if (action === 'shell.exec') return 'shell';
+  if (action.startsWith('file.')) return 'path';
+  if (action.startsWith('http.')) return 'url';
+  return undefined;
+}
