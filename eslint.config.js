@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,14 +23,29 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'src/kernel is pure: take I/O through a port' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'src/kernel is pure: take I/O through a port',
+          })),
           patterns: [
             { group: ['node:*'], message: 'src/kernel is pure: take I/O through a port' },
-            { group: ['**/governor/**', '**/adapters/**', '**/shells/**', '**/sdk/**'], message: 'dependencies point into the kernel, never out of it' },
+            {
+              group: ['**/governor/**', '**/adapters/**', '**/shells/**', '**/sdk/**'],
+              message: 'dependencies point into the kernel, never out of it',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', 'setTimeout', 'setInterval', 'fetch'],
+      'no-restricted-globals': [
+        'error',
+        'process',
+        'Buffer',
+        'require',
+        '__dirname',
+        'setTimeout',
+        'setInterval',
+        'fetch',
+      ],
     },
   },
   {
@@ -39,7 +54,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/adapters/**', '**/shells/**'], message: 'the governor sees adapters only through ports' }] },
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/shells/**'],
+              message: 'the governor sees adapters only through ports',
+            },
+          ],
+        },
       ],
     },
   },

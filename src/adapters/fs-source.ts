@@ -52,6 +52,17 @@ export class FsSourceReader implements SourceReader {
 
 function ioError(path: string, e: unknown): AgentOsError {
   const code = (e as NodeJS.ErrnoException).code;
-  const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
-  return new AgentOsError('AOS_IO', `\`${path}\` ${what}${code && !['ENOENT', 'EACCES', 'EISDIR'].includes(code) ? ` (${code})` : ''}`, { cause: e });
+  const what =
+    code === 'ENOENT'
+      ? 'does not exist'
+      : code === 'EACCES'
+        ? 'is not readable'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : 'cannot be read';
+  return new AgentOsError(
+    'AOS_IO',
+    `\`${path}\` ${what}${code && !['ENOENT', 'EACCES', 'EISDIR'].includes(code) ? ` (${code})` : ''}`,
+    { cause: e },
+  );
 }

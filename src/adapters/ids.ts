@@ -31,7 +31,8 @@ export class UlidSource implements IdSource {
       this.renderHead();
     }
     let tail = '';
-    for (let i = RANDOM_DIGITS - TAIL_DIGITS; i < RANDOM_DIGITS; i++) tail += ALPHABET[this.random[i] as number];
+    for (let i = RANDOM_DIGITS - TAIL_DIGITS; i < RANDOM_DIGITS; i++)
+      tail += ALPHABET[this.random[i] as number];
     return `${prefix}_${this.head}${tail}`;
   }
 

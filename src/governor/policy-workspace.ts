@@ -19,7 +19,10 @@ export async function loadOrg(reader: SourceReader, file: string): Promise<Org> 
 }
 
 /** Reads every policy file under the given paths (test files excluded). */
-export async function readPolicySources(reader: SourceReader, paths: readonly string[]): Promise<PolicySource[]> {
+export async function readPolicySources(
+  reader: SourceReader,
+  paths: readonly string[],
+): Promise<PolicySource[]> {
   const files = new Set<string>();
   for (const p of paths) for (const f of await reader.listYaml(p, { tests: false })) files.add(f);
   return Promise.all([...files].map(async (file) => ({ file, text: await reader.read(file) })));
@@ -31,8 +34,15 @@ export async function loadPolicySet(reader: SourceReader, paths: readonly string
 }
 
 /** Loads an org and policies and builds an engine over them. */
-export async function loadEngine(ports: PolicyPorts, orgFile: string, policyPaths: readonly string[]): Promise<PolicyEngine> {
-  const [org, policies] = await Promise.all([loadOrg(ports.reader, orgFile), loadPolicySet(ports.reader, policyPaths)]);
+export async function loadEngine(
+  ports: PolicyPorts,
+  orgFile: string,
+  policyPaths: readonly string[],
+): Promise<PolicyEngine> {
+  const [org, policies] = await Promise.all([
+    loadOrg(ports.reader, orgFile),
+    loadPolicySet(ports.reader, policyPaths),
+  ]);
   return new PolicyEngine(policies, org, { ids: ports.ids });
 }
 
@@ -40,7 +50,11 @@ export async function loadEngine(ports: PolicyPorts, orgFile: string, policyPath
  * Lints policies: every problem of every file, and with an org, scopes naming what the org lacks.
  * Returns the problems (empty when clean); throws only for I/O and for an org file that is itself invalid.
  */
-export async function lintPolicies(reader: SourceReader, paths: readonly string[], orgFile?: string): Promise<Problem[]> {
+export async function lintPolicies(
+  reader: SourceReader,
+  paths: readonly string[],
+  orgFile?: string,
+): Promise<Problem[]> {
   const sources = await readPolicySources(reader, paths);
   let set: PolicySet;
   try {
@@ -82,7 +96,10 @@ export async function runPolicyTests(
   const files: string[] = [];
   for (const p of paths) files.push(...(await ports.reader.listYaml(p, { tests: true })));
   if (files.length === 0) {
-    throw new AgentOsError('AOS_USAGE', `no policy tests (\`*.test.yaml\`) found in ${paths.map((p) => '`' + p + '`').join(', ')}`);
+    throw new AgentOsError(
+      'AOS_USAGE',
+      `no policy tests (\`*.test.yaml\`) found in ${paths.map((p) => '`' + p + '`').join(', ')}`,
+    );
   }
   const engines = new Map<string, Promise<PolicyEngine>>();
   const results: CaseResult[] = [];
@@ -100,7 +117,14 @@ export async function runPolicyTests(
     for (const c of test.cases) {
       const decision = e.decide(c.request);
       const failures = checkExpectation(c.expect, decision);
-      const result: CaseResult = { file, name: c.name, place: c.place, passed: failures.length === 0, failures, decision };
+      const result: CaseResult = {
+        file,
+        name: c.name,
+        place: c.place,
+        passed: failures.length === 0,
+        failures,
+        decision,
+      };
       results.push(result);
       onResult?.(result);
     }

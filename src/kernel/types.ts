@@ -78,7 +78,11 @@ export type Facts = Readonly<Record<string, unknown>>;
 /** What classification yields: facts policy can match, and a default risk. */
 export interface Classification {
   readonly facts: Facts;
-  readonly risk: RiskLevel;
+  /**
+   * The classifier's default risk; absent when no classifier speaks about the action. Risk rules raise it;
+   * an action nobody speaks about is `medium`.
+   */
+  readonly risk?: RiskLevel | undefined;
   /**
    * The normalised resource that policy resource globs must match, when the classifier derived one: the
    * normalised absolute path for `file.*`, the canonical URL for `http.*`. Absent: match the request's own.

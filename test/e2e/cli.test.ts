@@ -21,7 +21,14 @@ function agentos(args: string[], input?: string, env: Record<string, string> = {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const evalArgs = ['policy', 'eval', '--org', `${onboarding}/org.yaml`, '--policies', `${onboarding}/policies`];
+const evalArgs = [
+  'policy',
+  'eval',
+  '--org',
+  `${onboarding}/org.yaml`,
+  '--policies',
+  `${onboarding}/policies`,
+];
 
 describe('agentos CLI', () => {
   it('prints help and version, exit 0', () => {
@@ -46,8 +53,12 @@ describe('agentos CLI', () => {
     const r = agentos(['policy', 'lint', `${fixtures}/bad-policies`]);
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toContain(`${fixtures}/bad-policies/broken.yaml:7:13: \`rules[0].effect\` must be one of allow, deny, require_approval, got \`alow\``);
-    expect(lines.some((l) => /^test\/e2e\/fixtures\/bad-policies\/syntax\.yaml:\d+:\d+: yaml: /.test(l))).toBe(true);
+    expect(lines).toContain(
+      `${fixtures}/bad-policies/broken.yaml:7:13: \`rules[0].effect\` must be one of allow, deny, require_approval, got \`alow\``,
+    );
+    expect(
+      lines.some((l) => /^test\/e2e\/fixtures\/bad-policies\/syntax\.yaml:\d+:\d+: yaml: /.test(l)),
+    ).toBe(true);
     expect(r.stderr).toMatch(/problems?/);
   });
 
@@ -58,16 +69,31 @@ describe('agentos CLI', () => {
   });
 
   it('eval: one request in, one pretty Decision out', () => {
-    const r = agentos(evalArgs, JSON.stringify({ agent: 'payroll-bot', action: 'payroll.update', resource: 'employee/1042', args: { salary: 250000 } }));
+    const r = agentos(
+      evalArgs,
+      JSON.stringify({
+        agent: 'payroll-bot',
+        action: 'payroll.update',
+        resource: 'employee/1042',
+        args: { salary: 250000 },
+      }),
+    );
     expect(r.code).toBe(0);
     const d = JSON.parse(r.stdout);
-    expect(d).toMatchObject({ effect: 'require_approval', rules: ['finance-payroll/high-salaries'], approvers: [] });
+    expect(d).toMatchObject({
+      effect: 'require_approval',
+      rules: ['finance-payroll/high-salaries'],
+      approvers: [],
+    });
     expect(d.decisionId).toMatch(/^dec_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(r.stdout.split('\n').length).toBeGreaterThan(3);
   });
 
   it('eval: a pretty-printed request spanning lines is one request', () => {
-    const r = agentos(evalArgs, JSON.stringify({ agent: 'hardware-bot', action: 'hardware.order', args: { amount: 10 } }, null, 2));
+    const r = agentos(
+      evalArgs,
+      JSON.stringify({ agent: 'hardware-bot', action: 'hardware.order', args: { amount: 10 } }, null, 2),
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).effect).toBe('allow');
   });
@@ -80,27 +106,50 @@ describe('agentos CLI', () => {
       { agent: 'nobody', action: 'x.y' },
       { action: 'x.y' },
     ];
-    const r = agentos(evalArgs, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+    const r = agentos(
+      evalArgs,
+      lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+    );
     expect(r.code).toBe(3);
-    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out).toHaveLength(5);
-    expect(out.map((d) => d.effect ?? d.error.code)).toEqual(['allow', 'require_approval', 'AOS_REQUEST_INVALID', 'deny', 'AOS_REQUEST_INVALID']);
+    expect(out.map((d) => d.effect ?? d.error.code)).toEqual([
+      'allow',
+      'require_approval',
+      'AOS_REQUEST_INVALID',
+      'deny',
+      'AOS_REQUEST_INVALID',
+    ]);
     expect(out[2].error.message).toMatch(/^stdin:3: not JSON/);
     expect(r.stderr).toMatch(/2 of 5 requests were invalid/);
   });
 
   it('explain: readable text naming documents, rules and the reason', () => {
-    const r = agentos(['policy', 'explain', ...evalArgs.slice(2)], JSON.stringify({ agent: 'payroll-bot', action: 'payroll.update', resource: 'employee/1042', args: { salary: 250000 } }));
+    const r = agentos(
+      ['policy', 'explain', ...evalArgs.slice(2)],
+      JSON.stringify({
+        agent: 'payroll-bot',
+        action: 'payroll.update',
+        resource: 'employee/1042',
+        args: { salary: 250000 },
+      }),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/in scope\s+finance-payroll/);
     expect(r.stdout).toMatch(/not in scope\s+it\b/);
     expect(r.stdout).toMatch(/✓ finance-payroll\/high-salaries/);
     expect(r.stdout).toMatch(/decision\s+REQUIRE_APPROVAL/);
-    expect(r.stdout).not.toMatch(/\u001b\[/); // not a TTY: no colour
+    expect(r.stdout).not.toContain('\u001b['); // not a TTY: no colour
   });
 
   it('explain --json emits an Explanation per request', () => {
-    const r = agentos(['policy', 'explain', '--json', ...evalArgs.slice(2)], JSON.stringify({ agent: 'planner-bot', action: 'lms.enroll' }));
+    const r = agentos(
+      ['policy', 'explain', '--json', ...evalArgs.slice(2)],
+      JSON.stringify({ agent: 'planner-bot', action: 'lms.enroll' }),
+    );
     expect(r.code).toBe(0);
     const x = JSON.parse(r.stdout);
     expect(x.contract).toMatchObject({ ok: false, rule: 'contract.autonomy-observe' });
@@ -124,16 +173,41 @@ describe('agentos CLI', () => {
   });
 
   it('invalid inputs give one-line coded errors with places', () => {
-    const org = agentos([...evalArgs.slice(0, 2), '--org', `${fixtures}/bad-org.yaml`, '--policies', `${onboarding}/policies`], '{}');
+    const org = agentos(
+      [...evalArgs.slice(0, 2), '--org', `${fixtures}/bad-org.yaml`, '--policies', `${onboarding}/policies`],
+      '{}',
+    );
     expect(org.code).toBe(3);
-    expect(org.stderr).toMatch(/^agentos: test\/e2e\/fixtures\/bad-org\.yaml:\d+:\d+: .* \[AOS_ORG_INVALID\]$/m);
+    expect(org.stderr).toMatch(
+      /^agentos: test\/e2e\/fixtures\/bad-org\.yaml:\d+:\d+: .* \[AOS_ORG_INVALID\]$/m,
+    );
     expect(org.stderr.trim().split('\n').length).toBeGreaterThanOrEqual(3);
 
-    const yaml = agentos(['policy', 'eval', '--org', `${onboarding}/org.yaml`, '--policies', `${fixtures}/bad-policies/syntax.yaml`], '{}');
+    const yaml = agentos(
+      [
+        'policy',
+        'eval',
+        '--org',
+        `${onboarding}/org.yaml`,
+        '--policies',
+        `${fixtures}/bad-policies/syntax.yaml`,
+      ],
+      '{}',
+    );
     expect(yaml.code).toBe(3);
     expect(yaml.stderr).toMatch(/\[AOS_YAML_SYNTAX\]$/m);
 
-    const pol = agentos(['policy', 'eval', '--org', `${onboarding}/org.yaml`, '--policies', `${fixtures}/bad-policies/broken.yaml`], '{}');
+    const pol = agentos(
+      [
+        'policy',
+        'eval',
+        '--org',
+        `${onboarding}/org.yaml`,
+        '--policies',
+        `${fixtures}/bad-policies/broken.yaml`,
+      ],
+      '{}',
+    );
     expect(pol.code).toBe(3);
     expect(pol.stderr).toMatch(/broken\.yaml:7:13: .*\[AOS_POLICY_INVALID\]$/m);
 

@@ -12,10 +12,13 @@ import { classifyUrl } from './url.js';
 
 export { normalisePath } from './path.js';
 
+/** What an action no classifier speaks about gets: no facts, no risk of its own. */
+const UNCLASSIFIED: Classification = Object.freeze({ facts: Object.freeze({}) });
+
 /**
  * Classifies a request by its action: `sql.*` → SQL (`args.sql`, `args.dialect`), `shell.exec` → shell
  * (`args.command`), `file.*` → path (`resource`, else `args.path`), `http.*` → URL (`resource`, else
- * `args.url`); any other action → `{ facts: {}, risk: 'medium' }`. Never throws: input that cannot be
+ * `args.url`); any other action → no facts and no risk of its own (policy risk rules, or `medium`). Never throws: input that cannot be
  * parsed yields a `<classifier>.error` fact and critical risk.
  */
 export function classify(request: ActionRequest): Classification {
@@ -35,7 +38,7 @@ export function classify(request: ActionRequest): Classification {
       case 'url':
         return classifyUrl(resource, ownField(args, 'url'));
       default:
-        return { facts: {}, risk: 'medium' };
+        return UNCLASSIFIED;
     }
   } catch (e) {
     // INVARIANT: classification never throws; a classifier bug fails closed

@@ -83,7 +83,9 @@ describe('PolicyEngine', () => {
       { name: 'fin', file: 'fin.yaml', scope: 'department: fin', inScope: true },
       { name: 'ops', file: 'fin.yaml', scope: 'department: ops', inScope: false },
     ]);
-    expect(x.riskRules).toEqual([expect.objectContaining({ rule: 'fin/big-risk', effect: 'risk:high', outcome: 'matched' })]);
+    expect(x.riskRules).toEqual([
+      expect.objectContaining({ rule: 'fin/big-risk', effect: 'risk:high', outcome: 'matched' }),
+    ]);
     expect(x.risk).toBe('high');
     expect(x.rules.map((r) => [r.rule, r.outcome])).toEqual([
       ['fin/pay', 'matched'],
@@ -97,7 +99,9 @@ describe('PolicyEngine', () => {
 
   it('explains a condition that does not hold with the value it saw', () => {
     const x = engine.explain({ agent: 'pay-bot', action: 'payments.transfer', args: { amount: 5 } });
-    expect(x.rules.find((r) => r.rule === 'fin/big')?.why).toBe('condition `args.amount gt 10000` does not hold (value: 5)');
+    expect(x.rules.find((r) => r.rule === 'fin/big')?.why).toBe(
+      'condition `args.amount gt 10000` does not hold (value: 5)',
+    );
     expect(x.decision.effect).toBe('allow');
   });
 
@@ -129,12 +133,20 @@ describe('PolicyEngine', () => {
 
   it('never throws, whatever the request', () => {
     const agent = fc.constantFrom('pay-bot', 'ops-bot', 'ghost', '');
-    const action = fc.oneof(fc.constantFrom('payments.transfer', 'sql.query', 'shell.exec', 'file.read', 'http.get'), fc.string());
+    const action = fc.oneof(
+      fc.constantFrom('payments.transfer', 'sql.query', 'shell.exec', 'file.read', 'http.get'),
+      fc.string(),
+    );
     fc.assert(
       fc.property(
         fc.oneof(
           fc.anything(),
-          fc.record({ agent, action, resource: fc.option(fc.string(), { nil: undefined }), args: fc.option(fc.dictionary(fc.string(), fc.anything()), { nil: undefined }) }),
+          fc.record({
+            agent,
+            action,
+            resource: fc.option(fc.string(), { nil: undefined }),
+            args: fc.option(fc.dictionary(fc.string(), fc.anything()), { nil: undefined }),
+          }),
         ),
         (req) => {
           const d = engine.decide(req as never);

@@ -123,7 +123,7 @@ export class PolicyEngine {
     const contract = checkContract(this.org, request.agent);
     if (!contract.ok) {
       if (trace) trace.contract = { ok: false, rule: contract.rule, reason: contract.reason };
-      return this.decision('deny', [contract.rule], contract.reason, classification.risk);
+      return this.decision('deny', [contract.rule], contract.reason, classification.risk ?? 'medium');
     }
     if (trace) trace.contract = { ok: true };
     const agent = contract.agent;
@@ -136,13 +136,14 @@ export class PolicyEngine {
       context: request.context ?? EMPTY,
       agent,
       facts: classification.facts,
-      risk: classification.risk,
+      risk: 'medium',
     };
 
-    let risk = classification.risk;
+    // INVARIANT: risk is the highest level any speaker (classifier, risk rule) gives; nobody speaking → medium
+    let spoken = classification.risk;
     for (const r of index.riskRules) {
       const outcome = this.test(r, ctx, trace, `risk:${r.level}`);
-      if (outcome === true) risk = maxRisk(risk, r.level);
+      if (outcome === true) spoken = spoken === undefined ? r.level : maxRisk(spoken, r.level);
       else if (outcome !== false) {
         return this.decision(
           'deny',
@@ -152,6 +153,7 @@ export class PolicyEngine {
         );
       }
     }
+    const risk = spoken ?? 'medium';
     ctx.risk = risk;
     if (trace) trace.risk = risk;
 

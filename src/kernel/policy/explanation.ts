@@ -29,7 +29,12 @@ export interface RuleTrace {
 export interface Explanation {
   readonly request: ActionRequest;
   readonly contract: { readonly ok: boolean; readonly rule?: string; readonly reason?: string };
-  readonly classification: { readonly facts: Facts; readonly risk: RiskLevel; readonly resource: string };
+  /** What the classifiers derived; `risk` is absent when none speaks about the action. */
+  readonly classification: {
+    readonly facts: Facts;
+    readonly risk?: RiskLevel | undefined;
+    readonly resource: string;
+  };
   readonly risk: RiskLevel;
   readonly documents: readonly DocumentTrace[];
   readonly riskRules: readonly RuleTrace[];

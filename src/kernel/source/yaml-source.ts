@@ -2,7 +2,7 @@
  * YAML documents with source positions: every problem found in a document (syntax, schema, references)
  * is reported at `file:line:col`. Pure: the caller reads the file and hands over its text.
  */
-import { LineCounter, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { LineCounter, isMap, isNode, isPair, isScalar, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import type { Problem, SourcePlace } from '../errors.js';

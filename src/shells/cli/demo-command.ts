@@ -18,11 +18,20 @@ import { styleFor } from './style.js';
 const DEFAULT_DIR = fileURLToPath(new URL('../../../examples/onboarding', import.meta.url));
 
 /** Adds `agentos demo`. */
-export function addDemoCommand(program: Command, io: CliIo, ports: () => PolicyPorts, setExit: SetExit): void {
+export function addDemoCommand(
+  program: Command,
+  io: CliIo,
+  ports: () => PolicyPorts,
+  setExit: SetExit,
+): void {
   program
     .command('demo')
     .description('show the policy kernel at work on an example organisation (default: examples/onboarding)')
-    .argument('[dir]', 'example directory with org.yaml, policies/, tests/ and demo-requests.ndjson', DEFAULT_DIR)
+    .argument(
+      '[dir]',
+      'example directory with org.yaml, policies/, tests/ and demo-requests.ndjson',
+      DEFAULT_DIR,
+    )
     .action(async (dir: string) => {
       const s = styleFor(io.stdout, io.env);
       const p = ports();
@@ -36,14 +45,20 @@ export function addDemoCommand(program: Command, io: CliIo, ports: () => PolicyP
           `${engine.policies.documents.length} policy documents, ${engine.policies.documents.reduce((n, d) => n + d.rules.length, 0)} rules\n`,
       );
       for (const a of org.agents.values()) {
-        await write(io.stdout, s.dim(`  ${a.id.padEnd(22)} ${a.department.padEnd(14)} owner ${a.owner}, autonomy ${a.autonomy}\n`));
+        await write(
+          io.stdout,
+          s.dim(`  ${a.id.padEnd(22)} ${a.department.padEnd(14)} owner ${a.owner}, autonomy ${a.autonomy}\n`),
+        );
       }
 
       await write(io.stdout, `\n${s.bold('policy tests')} (${join(dir, 'tests')})\n`);
       const report = await runPolicyTests(p, [join(dir, 'tests')]);
       for (const r of report.results) {
         const mark = r.passed ? s.green('✓') : s.red('✗');
-        await write(io.stdout, `  ${mark} ${r.name}${r.passed ? '' : s.red(' — ' + r.failures.join('; '))}\n`);
+        await write(
+          io.stdout,
+          `  ${mark} ${r.name}${r.passed ? '' : s.red(' — ' + r.failures.join('; '))}\n`,
+        );
       }
       await write(io.stdout, `${report.passed} passed, ${report.failed} failed\n`);
       if (report.failed > 0) setExit(EXIT.failed);
@@ -56,7 +71,10 @@ export function addDemoCommand(program: Command, io: CliIo, ports: () => PolicyP
           setExit(EXIT.invalid);
           continue;
         }
-        await write(io.stdout, '\n' + s.dim('─'.repeat(72)) + '\n' + renderExplanation(engine.explain(item.request), s) + '\n');
+        await write(
+          io.stdout,
+          '\n' + s.dim('─'.repeat(72)) + '\n' + renderExplanation(engine.explain(item.request), s) + '\n',
+        );
       }
       await write(
         io.stdout,

@@ -28,7 +28,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 70 internal error (docs/cli.md).');
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 70 internal error (docs/cli.md).',
+  );
   addPolicyCommands(program, io, offlinePorts, setExit);
   addDemoCommand(program, io, offlinePorts, setExit);
 
@@ -45,7 +48,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       for (const line of lines) io.stderr.write(`agentos: ${line} [${e.code}]\n`);
       return exitCodeFor(e.code);
     }
-    io.stderr.write(`agentos: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} [AOS_INTERNAL]\n`);
+    io.stderr.write(
+      `agentos: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} [AOS_INTERNAL]\n`,
+    );
     return EXIT.internal;
   }
 }

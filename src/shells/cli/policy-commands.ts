@@ -16,8 +16,15 @@ import { styleFor } from './style.js';
 export type SetExit = (code: number) => void;
 
 /** Adds the `policy` command group to a program. */
-export function addPolicyCommands(program: Command, io: CliIo, ports: () => PolicyPorts, setExit: SetExit): void {
-  const policy = program.command('policy').description('lint, evaluate, explain and test policies (offline, no daemon)');
+export function addPolicyCommands(
+  program: Command,
+  io: CliIo,
+  ports: () => PolicyPorts,
+  setExit: SetExit,
+): void {
+  const policy = program
+    .command('policy')
+    .description('lint, evaluate, explain and test policies (offline, no daemon)');
 
   policy
     .command('lint')
@@ -48,7 +55,9 @@ export function addPolicyCommands(program: Command, io: CliIo, ports: () => Poli
   decisionOptions(
     policy
       .command('eval')
-      .description('decide requests: one JSON request → one Decision JSON; NDJSON in → one Decision per line, streamed'),
+      .description(
+        'decide requests: one JSON request → one Decision JSON; NDJSON in → one Decision per line, streamed',
+      ),
   ).action(async (opts: { org: string; policies: string[]; request?: string }) => {
     const engine = await loadEngine(ports(), opts.org, opts.policies);
     const name = opts.request ?? 'stdin';
@@ -61,7 +70,9 @@ export function addPolicyCommands(program: Command, io: CliIo, ports: () => Poli
       let line: string;
       if ('error' in item) {
         invalid++;
-        line = JSON.stringify({ error: { code: 'AOS_REQUEST_INVALID', message: `${name}:${item.line}: ${item.error}` } });
+        line = JSON.stringify({
+          error: { code: 'AOS_REQUEST_INVALID', message: `${name}:${item.line}: ${item.error}` },
+        });
       } else line = JSON.stringify(engine.decide(item.request));
       if (count === 1) {
         single = line;
@@ -86,7 +97,10 @@ export function addPolicyCommands(program: Command, io: CliIo, ports: () => Poli
       await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
       setExit(EXIT.invalid);
     } else if (invalid > 0) {
-      await write(io.stderr, `agentos: ${invalid} of ${count} request${count > 1 ? 's were' : ' was'} invalid [AOS_REQUEST_INVALID]\n`);
+      await write(
+        io.stderr,
+        `agentos: ${invalid} of ${count} request${count > 1 ? 's were' : ' was'} invalid [AOS_REQUEST_INVALID]\n`,
+      );
       setExit(EXIT.invalid);
     }
   });
@@ -108,7 +122,10 @@ export function addPolicyCommands(program: Command, io: CliIo, ports: () => Poli
         const x = engine.explain(item.request);
         if (opts.json) await write(io.stdout, JSON.stringify(x) + '\n');
         else {
-          await write(io.stdout, (first ? '' : '\n' + style.dim('─'.repeat(60)) + '\n\n') + renderExplanation(x, style) + '\n');
+          await write(
+            io.stdout,
+            (first ? '' : '\n' + style.dim('─'.repeat(60)) + '\n\n') + renderExplanation(x, style) + '\n',
+          );
         }
         first = false;
       }
@@ -128,7 +145,8 @@ export function addPolicyCommands(program: Command, io: CliIo, ports: () => Poli
         if (opts.json) return;
         const where = `${r.place.file}:${r.place.line}:${r.place.col}`;
         if (r.passed) {
-          if (opts.verbose) lines.push(write(io.stdout, `${style.green('✓')} ${r.name} ${style.dim(where)}\n`));
+          if (opts.verbose)
+            lines.push(write(io.stdout, `${style.green('✓')} ${r.name} ${style.dim(where)}\n`));
           return;
         }
         const detail = r.failures.map((f) => `    ${f}\n`).join('');

@@ -9,18 +9,31 @@ export function renderExplanation(x: Explanation, s: Style): string {
   const out: string[] = [];
   const r = x.request;
   const d = x.decision;
-  out.push(`${s.bold('request')}   ${r.agent} → ${r.action}${x.classification.resource ? ' ' + x.classification.resource : ''}${r.args ? ' ' + s.dim(JSON.stringify(r.args)) : ''}`);
+  out.push(
+    `${s.bold('request')}   ${r.agent} → ${r.action}${x.classification.resource ? ' ' + x.classification.resource : ''}${r.args ? ' ' + s.dim(JSON.stringify(r.args)) : ''}`,
+  );
   if (!x.contract.ok) {
-    out.push(`${s.bold('contract')}  ${s.red('broken')}: ${x.contract.reason ?? ''} ${s.dim(`(${x.contract.rule ?? ''})`)}`);
+    out.push(
+      `${s.bold('contract')}  ${s.red('broken')}: ${x.contract.reason ?? ''} ${s.dim(`(${x.contract.rule ?? ''})`)}`,
+    );
   }
   const facts = Object.entries(x.classification.facts);
-  if (facts.length > 0) out.push(`${s.bold('facts')}     ${facts.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
+  if (facts.length > 0)
+    out.push(`${s.bold('facts')}     ${facts.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
   const raisedBy = x.riskRules.filter((t) => t.outcome === 'matched').map((t) => t.rule);
-  out.push(`${s.bold('risk')}      ${x.risk}${raisedBy.length ? s.dim(` (classified ${x.classification.risk}; raised by ${raisedBy.join(', ')})`) : ''}`);
+  const base = x.classification.risk === undefined ? 'no classifier' : `classified ${x.classification.risk}`;
+  const why = raisedBy.length
+    ? `${base}; risk rules ${raisedBy.join(', ')}`
+    : x.classification.risk === undefined
+      ? 'nothing speaks about this action: medium'
+      : base;
+  out.push(`${s.bold('risk')}      ${x.risk} ${s.dim(`(${why})`)}`);
   if (x.documents.length > 0) {
     out.push('', s.bold('documents'));
     for (const doc of x.documents) {
-      out.push(`  ${doc.inScope ? s.green('in scope') : s.dim('not in scope')}  ${doc.name} ${s.dim(`(${doc.scope}; ${doc.file})`)}`);
+      out.push(
+        `  ${doc.inScope ? s.green('in scope') : s.dim('not in scope')}  ${doc.name} ${s.dim(`(${doc.scope}; ${doc.file})`)}`,
+      );
     }
   }
   const rules = [...x.riskRules, ...x.rules];
@@ -29,12 +42,17 @@ export function renderExplanation(x: Explanation, s: Style): string {
     const width = Math.max(...rules.map((t) => t.rule.length));
     for (const t of rules) out.push('  ' + ruleLine(t, width, s));
   }
-  out.push('', `${s.bold('decision')}  ${effectText(d.effect, s)}${d.rules.length ? s.dim(`  by ${d.rules.join(', ')}`) : ''}`);
+  out.push(
+    '',
+    `${s.bold('decision')}  ${effectText(d.effect, s)}${d.rules.length ? s.dim(`  by ${d.rules.join(', ')}`) : ''}`,
+  );
   out.push(`${s.bold('because')}   ${d.reason}`);
   if (d.approval) {
     const a = d.approval;
     const quorum = a.of ? `${a.quorum} of ${a.of}` : String(a.quorum);
-    out.push(`${s.bold('approval')}  route ${a.route}, ${a.levels} level${a.levels > 1 ? 's' : ''}, quorum ${quorum}, timeout ${formatMs(a.timeoutMs)}`);
+    out.push(
+      `${s.bold('approval')}  route ${a.route}, ${a.levels} level${a.levels > 1 ? 's' : ''}, quorum ${quorum}, timeout ${formatMs(a.timeoutMs)}`,
+    );
   }
   if (d.constraints.length > 0) out.push(`${s.bold('constraints')} ${d.constraints.join(', ')}`);
   return out.join('\n');
@@ -54,7 +72,12 @@ function effectText(effect: string, s: Style): string {
 }
 
 function formatMs(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -16,7 +16,8 @@ export interface Style {
 /** Styling for a stream; plain text unless it is a TTY and `NO_COLOR` is unset or empty. */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
   const enabled = stream.isTTY === true && !env.NO_COLOR;
-  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s;
   return {
     enabled,
     bold: wrap(1, 22),
