@@ -274,7 +274,10 @@ export class PolicyEngine {
     let why = 'matched';
     if (rule.resourceTest && !rule.resourceTest(ctx.resource)) {
       outcome = false;
-      why = `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
+      why =
+        ctx.resource === ''
+          ? `the request has no resource to match \`${rule.resource}\``
+          : `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
     } else {
       for (const clause of rule.clauses) {
         const value = clause.read(ctx);

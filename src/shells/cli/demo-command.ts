@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadEngine, runPolicyTests } from '../../governor/policy-workspace.js';
 import type { PolicyPorts } from '../../governor/ports.js';
 import { EXIT } from './exit-codes.js';
@@ -32,7 +32,8 @@ export function addDemoCommand(
       'example directory with org.yaml, policies/, tests/ and demo-requests.ndjson',
       DEFAULT_DIR,
     )
-    .action(async (dir: string) => {
+    .action(async (given: string) => {
+      const dir = relative(process.cwd(), given) || '.';
       const s = styleFor(io.stdout, io.env);
       const p = ports();
       const orgFile = join(dir, 'org.yaml');
@@ -47,7 +48,7 @@ export function addDemoCommand(
       for (const a of org.agents.values()) {
         await write(
           io.stdout,
-          s.dim(`  ${a.id.padEnd(22)} ${a.department.padEnd(14)} owner ${a.owner}, autonomy ${a.autonomy}\n`),
+          s.dim(`  ${a.id.padEnd(22)} ${a.department.padEnd(16)} owner ${a.owner}, autonomy ${a.autonomy}\n`),
         );
       }
 
@@ -79,8 +80,8 @@ export function addDemoCommand(
       await write(
         io.stdout,
         `\nTry it yourself:\n` +
-          `  agentos policy explain --org ${orgFile} --policies ${join(dir, 'policies')} <<< '{"agent":"payroll-bot","action":"payroll.update","resource":"employee/1042","args":{"salary":150000}}'\n` +
-          `  agentos policy test ${join(dir, 'tests')}\n`,
+          `  ./bin/agentos.js policy explain --org ${orgFile} --policies ${join(dir, 'policies')} <<< '{"agent":"payroll-bot","action":"payroll.update","resource":"employee/1042","args":{"salary":150000}}'\n` +
+          `  ./bin/agentos.js policy test ${join(dir, 'tests')}\n`,
       );
     });
 }

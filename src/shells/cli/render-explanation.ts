@@ -25,22 +25,32 @@ export function renderExplanation(x: Explanation, s: Style): string {
   const why = raisedBy.length
     ? `${base}; risk rules ${raisedBy.join(', ')}`
     : x.classification.risk === undefined
-      ? 'nothing speaks about this action: medium'
+      ? 'no classifier or risk rule speaks about this action'
       : base;
   out.push(`${s.bold('risk')}      ${x.risk} ${s.dim(`(${why})`)}`);
   if (x.documents.length > 0) {
     out.push('', s.bold('documents'));
     for (const doc of x.documents) {
       out.push(
-        `  ${doc.inScope ? s.green('in scope') : s.dim('not in scope')}  ${doc.name} ${s.dim(`(${doc.scope}; ${doc.file})`)}`,
+        `  ${doc.inScope ? s.green('in scope    ') : s.dim('not in scope')}  ${doc.name} ${s.dim(`(${doc.scope}; ${doc.file})`)}`,
       );
     }
   }
-  const rules = [...x.riskRules, ...x.rules];
-  if (rules.length > 0) {
-    out.push('', s.bold('rules'));
-    const width = Math.max(...rules.map((t) => t.rule.length));
+  // rules for other actions are noise here (--json lists them all); say how many there were
+  const all = [...x.riskRules, ...x.rules];
+  const rules = all.filter((t) => !t.why.startsWith('action '));
+  const others = all.length - rules.length;
+  if (all.length > 0) {
+    out.push('', s.bold('rules') + s.dim(` for ${r.action} in scope`));
+    const width = Math.max(0, ...rules.map((t) => t.rule.length));
     for (const t of rules) out.push('  ' + ruleLine(t, width, s));
+    if (rules.length === 0) out.push(s.dim('  none'));
+    if (others > 0)
+      out.push(
+        s.dim(
+          `  (${others} more rule${others > 1 ? 's' : ''} in scope ${others > 1 ? 'are' : 'is'} for other actions)`,
+        ),
+      );
   }
   out.push(
     '',
