@@ -137,7 +137,9 @@ function compileOperator(op: Operator, operand: unknown, path: string, isRisk: b
       try {
         re = new RegExp(operand, 'u');
       } catch (e) {
-        return `\`matches\` for \`${path}\` is not a valid regular expression: ${(e as Error).message}`;
+        // V8 says "Invalid regular expression: /([/u: Unterminated character class": keep the last part
+        const why = (e as Error).message.split(': ').pop() ?? '';
+        return `\`matches\` for \`${path}\` is not a valid regular expression: ${why.toLowerCase()}`;
       }
       return stringTest((s) => re.test(s), path, 'matches');
     }
