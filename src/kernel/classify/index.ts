@@ -9,8 +9,13 @@ import { ownField, unclassifiable } from './result.js';
 import { classifyShell } from './shell.js';
 import { classifySql } from './sql.js';
 import { classifyUrl } from './url.js';
+import { memoize } from './memo.js';
 
 export { normalisePath } from './path.js';
+
+const MEMO_ENTRIES = 1024;
+const shellMemo = memoize(MEMO_ENTRIES, classifyShell);
+const sqlMemo = memoize(MEMO_ENTRIES, (sql) => classifySql(sql, undefined));
 
 /** What an action no classifier speaks about gets: no facts, no risk of its own. */
 const UNCLASSIFIED: Classification = Object.freeze({ facts: Object.freeze({}) });
@@ -29,10 +34,15 @@ export function classify(request: ActionRequest): Classification {
     const args = ownField(request, 'args');
     const resource = ownField(request, 'resource');
     switch (namespace) {
-      case 'sql':
-        return classifySql(ownField(args, 'sql'), ownField(args, 'dialect'));
-      case 'shell':
-        return classifyShell(ownField(args, 'command'));
+      case 'sql': {
+        const sql = ownField(args, 'sql');
+        const dialect = ownField(args, 'dialect');
+        return typeof sql === 'string' && dialect === undefined ? sqlMemo(sql) : classifySql(sql, dialect);
+      }
+      case 'shell': {
+        const command = ownField(args, 'command');
+        return typeof command === 'string' ? shellMemo(command) : classifyShell(command);
+      }
       case 'path':
         return classifyPath(action, resource, ownField(args, 'path'));
       case 'url':
