@@ -39,6 +39,10 @@ export interface CompiledTarget {
 /** A compiled rule. */
 export interface CompiledRule extends CompiledTarget {
   readonly effect: Effect;
+  /** `[key]`, shared: the rules of a decision that one rule made. */
+  readonly keyList: readonly string[];
+  /** The reason a decision made by this rule gives: its own, or one naming the rule. */
+  readonly because: string;
   readonly approval: ApprovalSpec | undefined;
   readonly constraints: readonly Constraint[];
   readonly document: CompiledDocument;
@@ -67,6 +71,12 @@ export interface CompiledDocument {
 export interface PolicySet {
   readonly documents: readonly CompiledDocument[];
 }
+
+const BECAUSE: Record<Effect, (key: string) => string> = {
+  allow: (key) => `allowed by rule \`${key}\``,
+  deny: (key) => `denied by rule \`${key}\``,
+  require_approval: (key) => `rule \`${key}\` requires approval`,
+};
 
 /** Default approval when a rule or the autonomy level asks for one without saying how. */
 export const DEFAULT_APPROVAL = {
@@ -175,8 +185,10 @@ function compileDocument(
       rules.push({
         ...target,
         effect: rule.effect,
+        keyList: Object.freeze([key]),
+        because: rule.reason ?? BECAUSE[rule.effect](key),
         approval,
-        constraints: rule.constraints ?? [],
+        constraints: Object.freeze(rule.constraints ?? []),
         document: compiled,
       });
     }

@@ -51,6 +51,9 @@ interface Scoped {
 // INVARIANT: bounded memory whatever action names agents send; the index is rebuilt on demand.
 const MAX_ACTIONS_PER_SCOPE = 4096;
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const NONE: readonly never[] = Object.freeze([]);
+const ASSISTED = Object.freeze({ ...DEFAULT_APPROVAL, rule: 'autonomy.assisted' });
+const CEILING = Object.freeze({ ...DEFAULT_APPROVAL, rule: 'autonomy.risk-ceiling' });
 
 interface Collector {
   documents: DocumentTrace[];
@@ -70,6 +73,9 @@ export class PolicyEngine {
   private readonly agentScoped: ReadonlySet<string>;
   private readonly scopes = new Map<string, Scoped>();
   private readonly byAgent = new WeakMap<Agent, Scoped>();
+  private readonly denies: CompiledRule[] = [];
+  private readonly approvals: CompiledRule[] = [];
+  private readonly allows: CompiledRule[] = [];
 
   constructor(policies: PolicySet, org: Org, options: EngineOptions) {
     this.policies = policies;
@@ -157,48 +163,49 @@ export class PolicyEngine {
     ctx.risk = risk;
     if (trace) trace.risk = risk;
 
-    let denies: CompiledRule[] | undefined;
-    let approvals: CompiledRule[] | undefined;
-    let allows: CompiledRule[] | undefined;
+    // INVARIANT: evaluation is synchronous and never re-entered, so one set of scratch lists serves all
+    const denies = this.denies;
+    const approvals = this.approvals;
+    const allows = this.allows;
+    // (truncating an array is costly even when it is empty: only do it when needed)
+    if (denies.length > 0) denies.length = 0;
+    if (approvals.length > 0) approvals.length = 0;
+    if (allows.length > 0) allows.length = 0;
     for (const rule of index.rules) {
       const outcome = this.test(rule, ctx, trace, rule.effect);
       if (outcome === false) continue;
       if (outcome !== true) {
         return this.decision(
           'deny',
-          [rule.key],
+          rule.keyList,
           `rule \`${rule.key}\` could not be evaluated: ${outcome}`,
           risk,
         );
       }
-      if (rule.effect === 'deny') (denies ??= []).push(rule);
-      else if (rule.effect === 'require_approval') (approvals ??= []).push(rule);
-      else (allows ??= []).push(rule);
+      if (rule.effect === 'deny') denies.push(rule);
+      else if (rule.effect === 'require_approval') approvals.push(rule);
+      else allows.push(rule);
     }
 
-    if (denies) {
+    const first = denies[0] ?? approvals[0];
+    if (first) {
+      // deny overrides everything; otherwise require_approval overrides allow
+      const deciding = first.effect === 'deny' ? denies : approvals;
+      const constraints = first.effect === 'deny' ? NONE : constraintsOf(allows);
       return this.decision(
-        'deny',
-        keys(denies),
-        denies[0]?.reason ?? `denied by rule \`${denies[0]?.key}\``,
+        first.effect,
+        keys(deciding),
+        first.because,
         risk,
-      );
-    }
-    if (approvals) {
-      const first = approvals[0] as CompiledRule;
-      return this.decision(
-        'require_approval',
-        keys(approvals),
-        first.reason ?? `rule \`${first.key}\` requires approval`,
-        risk,
-        constraintsOf(allows),
+        constraints as readonly Constraint[],
         first.approval,
       );
     }
-    if (!allows) {
+    const allow = allows[0];
+    if (!allow) {
       return this.decision(
         'deny',
-        [],
+        NONE,
         `no rule allows \`${request.action}\` for agent \`${agent.id}\` (default deny)`,
         risk,
       );
@@ -210,7 +217,7 @@ export class PolicyEngine {
         `agent \`${agent.id}\` is assisted (autonomy 1): every action needs approval`,
         risk,
         constraintsOf(allows),
-        { ...DEFAULT_APPROVAL, rule: 'autonomy.assisted' },
+        ASSISTED,
       );
     }
     if (agent.autonomy === 2 && riskRank(risk) > riskRank(agent.riskCeiling)) {
@@ -220,17 +227,10 @@ export class PolicyEngine {
         `risk \`${risk}\` is above the ceiling \`${agent.riskCeiling}\` of agent \`${agent.id}\` (autonomy 2)`,
         risk,
         constraintsOf(allows),
-        { ...DEFAULT_APPROVAL, rule: 'autonomy.risk-ceiling' },
+        CEILING,
       );
     }
-    const first = allows[0] as CompiledRule;
-    return this.decision(
-      'allow',
-      keys(allows),
-      first.reason ?? `allowed by rule \`${first.key}\``,
-      risk,
-      constraintsOf(allows),
-    );
+    return this.decision('allow', keys(allows), allow.because, risk, constraintsOf(allows));
   }
 
   private decision(
@@ -238,19 +238,20 @@ export class PolicyEngine {
     rules: readonly string[],
     reason: string,
     risk: RiskLevel,
-    constraints: readonly Constraint[] = [],
+    constraints: readonly Constraint[] = NONE as readonly Constraint[],
     approval?: Decision['approval'],
   ): Decision {
-    const d: Decision = {
+    // one object shape for every decision keeps the callers' property accesses monomorphic
+    return {
       effect,
       rules,
       reason,
       risk,
       constraints,
-      approvers: [],
+      approvers: NONE,
+      approval,
       decisionId: this.ids.next('dec'),
     };
-    return approval ? { ...d, approval } : d;
   }
 
   /** Tests a rule's resource and conditions (its action already matched); records the outcome when tracing. */
@@ -369,13 +370,13 @@ function scopeText(d: CompiledDocument): string {
     .join(', ');
 }
 
-function keys(rules: readonly CompiledRule[]): string[] {
-  return rules.map((r) => r.key);
+function keys(rules: readonly CompiledRule[]): readonly string[] {
+  return rules.length === 1 ? (rules[0] as CompiledRule).keyList : rules.map((r) => r.key);
 }
 
-function constraintsOf(allows: readonly CompiledRule[] | undefined): readonly Constraint[] {
-  if (!allows) return [];
+function constraintsOf(allows: readonly CompiledRule[]): readonly Constraint[] {
+  if (allows.length === 1) return (allows[0] as CompiledRule).constraints;
   let out: Constraint[] | undefined;
   for (const r of allows) for (const c of r.constraints) if (!(out ??= []).includes(c)) out.push(c);
-  return out ?? [];
+  return out ?? (NONE as readonly Constraint[]);
 }
