@@ -56,6 +56,8 @@ export interface CompiledRiskRule extends CompiledTarget {
 
 /** A compiled policy document. */
 export interface CompiledDocument {
+  /** Position in `PolicySet.documents` (load order). */
+  readonly index: number;
   readonly name: string;
   /** The source document, to place later findings (scope references) in it. */
   readonly source: SourceDocument;
@@ -122,7 +124,7 @@ export function compilePolicies(sources: readonly PolicySource[]): PolicySet {
           place: doc.placeOf(['metadata', 'name']),
         });
       } else names.set(data.metadata.name, doc.placeOf(['metadata', 'name']));
-      documents.push(compileDocument(doc, data, problems));
+      documents.push(compileDocument(doc, data, documents.length, problems));
     }
   }
   if (problems.length > 0) {
@@ -139,11 +141,13 @@ export function compilePolicies(sources: readonly PolicySource[]): PolicySet {
 function compileDocument(
   doc: SourceDocument,
   data: PolicyDocumentData,
+  index: number,
   problems: Problem[],
 ): CompiledDocument {
   const rules: CompiledRule[] = [];
   const riskRules: CompiledRiskRule[] = [];
   const compiled: CompiledDocument = {
+    index,
     name: data.metadata.name,
     source: doc,
     description: data.metadata.description,

@@ -6,9 +6,10 @@
  * whose risk is above the agent's ceiling; autonomy 0 never acts (a contract deny). A rule that cannot be
  * evaluated (a value of the wrong type) makes the decision deny, and says so.
  *
- * Cost: the documents in scope are resolved once per (department, role) — or per agent when a document
- * is scoped to it — and the rules that could match are indexed per action name on first use, so a
- * decision costs O(rules for this action in scope), not O(rules) or O(agents).
+ * Cost: the rules whose action pattern matches an action name are indexed on first use of that name,
+ * and the documents in scope are resolved once per (department, role) — or per agent when a document is
+ * scoped to it — into a bitmap, so a decision costs O(rules whose action pattern matches), with one
+ * array read per rule for its scope: not O(rules) or O(agents).
  */
 import { classify as defaultClassify } from '../classify/index.js';
 import { checkContract } from '../contract/check.js';
@@ -36,20 +37,21 @@ export interface EngineOptions {
   readonly classify?: (request: ActionRequest) => Classification;
 }
 
-/** The rules of one scope that could match one action. */
+/** The rules (of any scope) whose action pattern matches one action name, in document order. */
 interface ActionIndex {
   readonly rules: readonly CompiledRule[];
   readonly riskRules: readonly CompiledRiskRule[];
 }
 
-/** The documents that apply to one (department, role[, agent]) and their per-action index. */
+/** The documents that apply to one (department, role[, agent]). */
 interface Scoped {
   readonly documents: readonly CompiledDocument[];
-  readonly byAction: Map<string, ActionIndex>;
+  /** `inScope[document.index]` is 1 when the document applies. */
+  readonly inScope: Uint8Array;
 }
 
 // INVARIANT: bounded memory whatever action names agents send; the index is rebuilt on demand.
-const MAX_ACTIONS_PER_SCOPE = 4096;
+const MAX_INDEXED_ACTIONS = 16_384;
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const NONE: readonly never[] = Object.freeze([]);
 const ASSISTED = Object.freeze({ ...DEFAULT_APPROVAL, rule: 'autonomy.assisted' });
@@ -72,6 +74,7 @@ export class PolicyEngine {
   private readonly classifier: (request: ActionRequest) => Classification;
   private readonly agentScoped: ReadonlySet<string>;
   private readonly scopes = new Map<string, Scoped>();
+  private readonly byAction = new Map<string, ActionIndex>();
   private readonly byAgent = new WeakMap<Agent, Scoped>();
   private readonly denies: CompiledRule[] = [];
   private readonly approvals: CompiledRule[] = [];
@@ -134,7 +137,8 @@ export class PolicyEngine {
     if (trace) trace.contract = { ok: true };
     const agent = contract.agent;
     const scoped = this.scopeFor(agent);
-    const index = trace ? this.fullIndex(scoped, trace) : this.indexFor(scoped, request.action);
+    const index = trace ? this.fullIndex(scoped, trace) : this.indexFor(request.action);
+    const inScope = scoped.inScope;
     const ctx: EvalContext = {
       action: request.action,
       resource,
@@ -148,6 +152,7 @@ export class PolicyEngine {
     // INVARIANT: risk is the highest level any speaker (classifier, risk rule) gives; nobody speaking → medium
     let spoken = classification.risk;
     for (const r of index.riskRules) {
+      if (inScope[r.document.index] === 0) continue;
       const outcome = this.test(r, ctx, trace, `risk:${r.level}`);
       if (outcome === true) spoken = spoken === undefined ? r.level : maxRisk(spoken, r.level);
       else if (outcome !== false) {
@@ -172,6 +177,7 @@ export class PolicyEngine {
     if (approvals.length > 0) approvals.length = 0;
     if (allows.length > 0) allows.length = 0;
     for (const rule of index.rules) {
+      if (inScope[rule.document.index] === 0) continue;
       const outcome = this.test(rule, ctx, trace, rule.effect);
       if (outcome === false) continue;
       if (outcome !== true) {
@@ -313,26 +319,29 @@ export class PolicyEngine {
     let scoped = this.scopes.get(key);
     if (!scoped) {
       const ancestry = this.org.ancestry(agent.department);
-      const documents = this.policies.documents.filter((d) => inScope(d, agent, ancestry));
-      scoped = { documents, byAction: new Map() };
+      const documents = this.policies.documents.filter((d) => appliesTo(d, agent, ancestry));
+      const mask = new Uint8Array(this.policies.documents.length);
+      for (const d of documents) mask[d.index] = 1;
+      scoped = { documents, inScope: mask };
       this.scopes.set(key, scoped);
     }
     this.byAgent.set(agent, scoped);
     return scoped;
   }
 
-  private indexFor(scoped: Scoped, action: string): ActionIndex {
-    const hit = scoped.byAction.get(action);
+  /** The rules whose action pattern matches `action`, across all documents (the scope is checked per rule). */
+  private indexFor(action: string): ActionIndex {
+    const hit = this.byAction.get(action);
     if (hit) return hit;
     const rules: CompiledRule[] = [];
     const riskRules: CompiledRiskRule[] = [];
-    for (const d of scoped.documents) {
+    for (const d of this.policies.documents) {
       for (const r of d.rules) if (r.actionTest(action)) rules.push(r);
       for (const r of d.riskRules) if (r.actionTest(action)) riskRules.push(r);
     }
     const entry = { rules, riskRules };
-    if (scoped.byAction.size >= MAX_ACTIONS_PER_SCOPE) scoped.byAction.clear();
-    scoped.byAction.set(action, entry);
+    if (this.byAction.size >= MAX_INDEXED_ACTIONS) this.byAction.clear();
+    this.byAction.set(action, entry);
     return entry;
   }
 
@@ -353,7 +362,7 @@ export class PolicyEngine {
   }
 }
 
-function inScope(d: CompiledDocument, agent: Agent, ancestry: readonly string[]): boolean {
+function appliesTo(d: CompiledDocument, agent: Agent, ancestry: readonly string[]): boolean {
   const s = d.scope;
   if ('org' in s) return true;
   if (s.department !== undefined && !ancestry.includes(s.department)) return false;
