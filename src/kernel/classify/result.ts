@@ -6,16 +6,26 @@ import type { Classification } from '../types.js';
 /** The largest input (in UTF-16 code units) a classifier parses; anything longer is refused as unparseable. */
 export const MAX_INPUT_LENGTH = 64 * 1024;
 
+/** Classifiers whose success replaces the request's resource (the normalised path, the canonical url). */
+const RESOURCE_NAMESPACES: ReadonlySet<string> = new Set(['path', 'url']);
+
 /**
  * A classification for input that could not be parsed or resolved: `<namespace>.error` says why, risk is critical.
- * INVARIANT: every failure path of every classifier goes through here, so none can come out below critical.
+ * For `path` and `url` the resource is `''`: there is no trustworthy resource (the raw one may be what the
+ * agent chose to show, as when `resource` and `args.path` disagree), so no resource glob but `**` can match
+ * it, and an allow rule scoped to `/workspace/**` cannot admit the request.
+ * INVARIANT: every failure path of every classifier goes through here, so none can come out below critical,
+ * and none of path or url can hand the engine the raw resource (index.ts's catch included).
  */
 export function unclassifiable(
   namespace: string,
   message: string,
   extra: Record<string, unknown> = {},
 ): Classification {
-  return { facts: { ...extra, [`${namespace}.error`]: message }, risk: 'critical' };
+  const facts = { ...extra, [`${namespace}.error`]: message };
+  return RESOURCE_NAMESPACES.has(namespace)
+    ? { facts, risk: 'critical', resource: '' }
+    : { facts, risk: 'critical' };
 }
 
 /** Reads an own property of an untrusted value (never one inherited from `Object.prototype`). */

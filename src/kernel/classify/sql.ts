@@ -15,6 +15,8 @@ import { loadModule, parseSync } from 'libpg-query';
 import type { Classification, RiskLevel } from '../types.js';
 import { riskRank } from '../types.js';
 import { MAX_INPUT_LENGTH, describe, quote, unclassifiable } from './result.js';
+import { rateFunction } from './sql-functions.js';
+import { rateSetting } from './sql-settings.js';
 
 // INVARIANT: a parser that failed to load leaves every SQL request unparseable (critical), never unclassified
 let loadError: string | undefined;
@@ -50,7 +52,11 @@ const CRITICAL: ReadonlySet<string> = new Set(['do', 'execute', 'load']);
 // Everything else — delete, drop, truncate, alter, grant, revoke, copy, vacuum, call, lock and any type this
 // list does not know — is high.
 
-/** Statements that install code the server runs later (so a later plain SELECT can hide it), or switch roles. */
+/**
+ * Statements that install code the server runs later (so a later plain `SELECT` can hide it): functions,
+ * triggers, rules, extensions, languages, and objects that make an operator, cast, aggregate, type, encoding
+ * conversion, transform, foreign-data wrapper or access method call a function. High.
+ */
 const CODE_INSTALLING: ReadonlySet<string> = new Set([
   'CreateFunctionStmt',
   'CreateTrigStmt',
@@ -58,35 +64,29 @@ const CODE_INSTALLING: ReadonlySet<string> = new Set([
   'RuleStmt',
   'CreateExtensionStmt',
   'CreatePLangStmt',
+  'CreateCastStmt',
+  'CreateTransformStmt',
+  'CreateConversionStmt',
+  'CreateFdwStmt',
+  'CreateAmStmt',
+  'CreateOpClassStmt',
 ]);
-/** `SET` targets that change the session's privileges. */
-const PRIVILEGE_SETTINGS: ReadonlySet<string> = new Set(['role', 'session_authorization']);
-
-/** Functions that run SQL held in a string (so the kernel cannot see what runs): critical. */
-const DYNAMIC_FUNCTIONS: ReadonlySet<string> = new Set([
-  'query_to_xml',
-  'query_to_xmlschema',
-  'query_to_xml_and_xmlschema',
-  'dblink',
-  'dblink_exec',
-  'dblink_send_query',
-  'dblink_open',
+/** `CREATE OPERATOR | AGGREGATE | TYPE | TEXT SEARCH PARSER | TEMPLATE` (DefineStmt kinds that name functions). */
+const CODE_DEFINING: ReadonlySet<string> = new Set([
+  'OBJECT_OPERATOR',
+  'OBJECT_AGGREGATE',
+  'OBJECT_TYPE',
+  'OBJECT_TSPARSER',
+  'OBJECT_TSTEMPLATE',
 ]);
-/** Functions that reach the server's files, sessions or configuration: high. */
-const PRIVILEGED_FUNCTIONS: ReadonlySet<string> = new Set([
-  'pg_read_file',
-  'pg_read_binary_file',
-  'pg_ls_dir',
-  'pg_stat_file',
-  'pg_file_write',
-  'lo_import',
-  'lo_export',
-  'pg_terminate_backend',
-  'pg_cancel_backend',
-  'pg_reload_conf',
-  'pg_promote',
-  'set_config',
-]);
+/** Statements that manage who may do what, or where the server connects: high (a subscription: critical). */
+const PRIVILEGE_STATEMENTS: Readonly<Record<string, string>> = {
+  CreateRoleStmt: 'CREATE ROLE/USER/GROUP manages privileges',
+  CreatePolicyStmt: 'CREATE POLICY changes row-level security',
+  CreateUserMappingStmt: 'CREATE USER MAPPING stores credentials for another server',
+  CreateForeignServerStmt: 'CREATE SERVER points the database at another server',
+  CreatePublicationStmt: 'CREATE PUBLICATION lets subscribers read tables',
+};
 
 /** Statement node names whose type is not `Create…`/`Alter…`/`Drop…` or the name itself without `Stmt`. */
 const NODE_TYPES: Readonly<Record<string, string>> = {
@@ -138,16 +138,17 @@ const MAX_TREE_DEPTH = 10_000;
 /**
  * Classifies SQL text (`args.sql`). Facts, each deduplicated and sorted:
  * `sql.statements` (lower-case types of every statement, including those nested in CTEs, subqueries,
- * `INSERT … SELECT`, `EXPLAIN`, rules), `sql.tables` (lower-case relation names, `schema.table` when
- * qualified; CTE names are included, since telling them from tables needs scoping and over-reporting fails
- * closed) and `sql.functions` (lower-case called function names as written, `schema.fn` when qualified).
- * Risk: low when every statement is in {select, show, explain, transaction, declare, fetch, close};
- * medium with insert/update/merge/create/set/prepare/deallocate; high for everything else (delete, drop,
- * truncate, alter, grant, revoke, copy, … and unknown types), for statements that install code the server
- * runs later (functions, triggers, rules, extensions: a later plain `SELECT f()` hides what they do), for
- * `SET ROLE`/`SET SESSION AUTHORIZATION`, and for server-file/session functions (`pg_read_file`, …);
- * critical for `DO`, `EXECUTE`, `LOAD`, `COPY … PROGRAM`, functions that run SQL strings, and anything
- * unparseable (`sql.error`).
+ * `INSERT … SELECT`, `EXPLAIN`, rules, and the actions of `MERGE`), `sql.tables` (relation names rendered as
+ * PostgreSQL reads them, `schema.table` when qualified; CTE names are included, since telling them from tables
+ * needs scoping and over-reporting fails closed), `sql.functions` (called function names as written, rendered
+ * the same way), `sql.settings` (server settings changed) and, when something beyond the statement types
+ * raised the risk, `sql.warnings` (why). Risk: low when every statement is in {select, show, explain,
+ * transaction, declare, fetch, close}; medium with insert/update/merge/create/set/prepare/deallocate; high
+ * for everything else (delete, drop, truncate, alter, grant, revoke, copy, … and unknown types), for
+ * statements that install code the server runs later or manage privileges, and for rated settings and
+ * functions (sql-settings.ts, sql-functions.ts); critical for `DO`, `EXECUTE`, `LOAD`, `COPY … PROGRAM`,
+ * `COPY` to or from a server file, settings that change lexing, functions that run SQL strings or reach
+ * server files or the network, and anything unparseable (`sql.error`).
  */
 export function classifySql(sql: unknown, dialect: unknown): Classification {
   if (dialect !== undefined) {
@@ -177,38 +178,42 @@ export function classifySql(sql: unknown, dialect: unknown): Classification {
   if (typeof found === 'string') return unclassifiable('sql', found);
   if (found.statements.size === 0) return unclassifiable('sql', 'sql has no statements');
   const statements = [...found.statements].sort();
-  let risk: RiskLevel = 'low';
-  const raise = (level: RiskLevel): void => {
-    if (riskRank(level) > riskRank(risk)) risk = level;
-  };
+  let risk: RiskLevel = found.floor;
   for (const type of statements) {
-    raise(LOW.has(type) ? 'low' : MEDIUM.has(type) ? 'medium' : CRITICAL.has(type) ? 'critical' : 'high');
+    const level = LOW.has(type)
+      ? 'low'
+      : MEDIUM.has(type)
+        ? 'medium'
+        : CRITICAL.has(type)
+          ? 'critical'
+          : 'high';
+    if (riskRank(level) > riskRank(risk)) risk = level;
   }
-  for (const fn of found.functions) {
-    const bare = fn.slice(fn.lastIndexOf('.') + 1);
-    if (DYNAMIC_FUNCTIONS.has(bare)) raise('critical');
-    else if (PRIVILEGED_FUNCTIONS.has(bare)) raise('high');
-  }
-  if (found.privileged) raise('high');
-  if (found.program) raise('critical');
-  return {
-    facts: {
-      'sql.statements': statements,
-      'sql.tables': [...found.tables].sort(),
-      'sql.functions': [...found.functions].sort(),
-    },
-    risk,
+  const facts: Record<string, unknown> = {
+    'sql.statements': statements,
+    'sql.tables': [...found.tables].sort(),
+    'sql.functions': [...found.functions].sort(),
+    'sql.settings': [...found.settings].sort(),
   };
+  if (found.warnings.size > 0) facts['sql.warnings'] = [...found.warnings].sort();
+  return { facts, risk };
 }
 
 interface Found {
   readonly statements: Set<string>;
   readonly tables: Set<string>;
   readonly functions: Set<string>;
-  /** `COPY … PROGRAM`: the server runs an operating-system command. */
-  program: boolean;
-  /** A statement installs code (functions, triggers, rules, extensions) or switches role: high. */
-  privileged: boolean;
+  readonly settings: Set<string>;
+  /** Why the risk was raised above what the statement types give (`sql.warnings`). */
+  readonly warnings: Set<string>;
+  /** The risk floor set by what `warnings` explains. */
+  floor: RiskLevel;
+}
+
+/** Raises the floor to `level` and says why. */
+function raise(found: Found, level: RiskLevel, why: string): void {
+  found.warnings.add(why);
+  if (riskRank(level) > riskRank(found.floor)) found.floor = level;
 }
 
 /** Walks the whole parse tree (iteratively: it can be deep) collecting statements, relations and functions. */
@@ -217,8 +222,9 @@ function walk(tree: unknown): Found | string {
     statements: new Set(),
     tables: new Set(),
     functions: new Set(),
-    program: false,
-    privileged: false,
+    settings: new Set(),
+    warnings: new Set(),
+    floor: 'low',
   };
   const stack: { node: unknown; depth: number }[] = [{ node: tree, depth: 0 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
@@ -233,11 +239,9 @@ function walk(tree: unknown): Found | string {
     // INVARIANT: RangeVar nodes appear both wrapped (`{ RangeVar: {…} }`) and bare (`relation: {…}`): match by shape
     if (typeof record['relname'] === 'string') found.tables.add(relationName(record));
     for (const [key, child] of Object.entries(record)) {
-      if (/^[A-Z][A-Za-z]*Stmt$/.test(key) && child !== null && typeof child === 'object') {
-        visitStatement(key, child as Record<string, unknown>, found);
-      } else if (key === 'FuncCall' && child !== null && typeof child === 'object') {
-        const name = qualifiedName((child as Record<string, unknown>)['funcname']);
-        if (name !== '') found.functions.add(name);
+      if (child !== null && typeof child === 'object') {
+        if (/^[A-Z][A-Za-z]*Stmt$/.test(key)) visitStatement(key, child as Record<string, unknown>, found);
+        else if (key === 'FuncCall') visitCall(child as Record<string, unknown>, found);
       }
       stack.push({ node: child, depth: depth + 1 });
     }
@@ -247,15 +251,154 @@ function walk(tree: unknown): Found | string {
 
 function visitStatement(node: string, body: Record<string, unknown>, found: Found): void {
   found.statements.add(statementType(node, body));
-  if (node === 'CopyStmt' && body['is_program'] === true) found.program = true;
-  if (CODE_INSTALLING.has(node)) found.privileged = true;
-  if (node === 'VariableSetStmt' && PRIVILEGE_SETTINGS.has(String(body['name']))) found.privileged = true;
+  switch (node) {
+    case 'SelectStmt':
+      // SELECT … INTO new_table: creates a table and fills it from the select
+      if (body['intoClause'] !== undefined) found.statements.add('select');
+      break;
+    case 'MergeStmt':
+      for (const clause of asArray(body['mergeWhenClauses'])) {
+        const action = MERGE_ACTIONS[String(field(clause, 'MergeWhenClause', 'commandType'))];
+        if (action !== undefined) found.statements.add(action);
+      }
+      break;
+    case 'CopyStmt':
+      if (body['is_from'] === true) found.statements.add('insert');
+      if (body['is_program'] === true) {
+        raise(found, 'critical', 'COPY … PROGRAM runs an operating-system command on the database server');
+      } else if (typeof body['filename'] === 'string') {
+        raise(found, 'critical', "COPY with a file name reads or writes the database server's files");
+      }
+      break;
+    case 'VariableSetStmt':
+      visitSetting(body, found);
+      break;
+    case 'AlterSystemStmt':
+    case 'AlterDatabaseSetStmt':
+    case 'AlterRoleSetStmt': {
+      // their `setstmt` is a bare VariableSetStmt body, which the walk does not recognise by key
+      const set = body['setstmt'];
+      if (set !== null && typeof set === 'object') visitSetting(set as Record<string, unknown>, found);
+      break;
+    }
+    case 'UpdateStmt':
+      // the pg_settings view has a rule that turns an UPDATE into set_config(), for any setting
+      if (field(body, 'relation', 'relname') === 'pg_settings') {
+        raise(found, 'critical', 'UPDATE of pg_settings changes server settings, whichever its WHERE names');
+      }
+      break;
+    case 'CallStmt': {
+      // CALL's FuncCall is bare, which the walk does not recognise by key
+      const call = body['funccall'];
+      if (call !== null && typeof call === 'object') visitCall(call as Record<string, unknown>, found);
+      break;
+    }
+    case 'TransactionStmt':
+      for (const option of asArray(body['options'])) visitTransactionOption(option, '', found);
+      break;
+    case 'DefineStmt':
+      if (CODE_DEFINING.has(String(body['kind']))) raise(found, 'high', CODE_WARNING);
+      break;
+    case 'CreateSubscriptionStmt':
+      raise(found, 'critical', 'CREATE SUBSCRIPTION connects to another server and applies what it sends');
+      break;
+    default:
+      if (CODE_INSTALLING.has(node)) raise(found, 'high', CODE_WARNING);
+      else if (PRIVILEGE_STATEMENTS[node] !== undefined) raise(found, 'high', PRIVILEGE_STATEMENTS[node]);
+  }
   if (node === 'DropStmt' && DROPPED_RELATIONS.has(String(body['removeType']))) {
     for (const object of asArray(body['objects'])) {
-      const name = qualifiedName((object as { List?: { items?: unknown } } | null)?.List?.items);
+      const name = renderName(asArray(field(object, 'List', 'items')).map(stringValue));
       if (name !== '') found.tables.add(name);
     }
   }
+}
+
+const CODE_WARNING = 'installs code the server runs later, which a later plain SELECT can run unseen';
+
+/** `MERGE … WHEN … THEN <action>`: the statement each action is. */
+const MERGE_ACTIONS: Readonly<Record<string, string>> = {
+  CMD_DELETE: 'delete',
+  CMD_UPDATE: 'update',
+  CMD_INSERT: 'insert',
+};
+
+/** A `SET`/`RESET` (or the `SET` of `ALTER SYSTEM | DATABASE | ROLE`): records and rates the setting. */
+function visitSetting(body: Record<string, unknown>, found: Found): void {
+  const kind = body['kind'];
+  if (kind === 'VAR_RESET_ALL') {
+    found.settings.add('all');
+    return;
+  }
+  const name = typeof body['name'] === 'string' ? body['name'].toLowerCase() : '';
+  if (kind === 'VAR_SET_MULTI') {
+    // SET TRANSACTION … / SET SESSION CHARACTERISTICS AS TRANSACTION …: options as DefElems
+    const prefix = name === 'session characteristics' ? 'default_' : '';
+    for (const option of asArray(body['args'])) visitTransactionOption(option, prefix, found);
+    return;
+  }
+  if (name === '') return;
+  found.settings.add(name);
+  const rating = rateSetting(name);
+  if (rating === undefined) return;
+  // turning a read-only guard on is no risk; anything else about it is
+  if (rating.risk === 'high' && READ_ONLY_SETTINGS.has(name) && turnsOn(body['args'])) return;
+  raise(found, rating.risk, `${name}: ${rating.why}`);
+}
+
+const READ_ONLY_SETTINGS: ReadonlySet<string> = new Set([
+  'default_transaction_read_only',
+  'transaction_read_only',
+]);
+
+/** A transaction option (`READ WRITE`, `ISOLATION LEVEL …`) of `BEGIN`, `SET TRANSACTION`, `SET SESSION …`. */
+function visitTransactionOption(option: unknown, prefix: string, found: Found): void {
+  const defname = field(option, 'DefElem', 'defname');
+  if (typeof defname !== 'string') return;
+  const name = prefix + defname;
+  found.settings.add(name);
+  if (defname !== 'transaction_read_only') return;
+  // READ ONLY is `ival: 1`; READ WRITE is `ival: 0`, which the parse tree writes as an empty object
+  if (field(option, 'DefElem', 'arg', 'A_Const', 'ival', 'ival') === 1) return;
+  const rating = rateSetting(name);
+  if (rating !== undefined) raise(found, rating.risk, `${name}: ${rating.why}`);
+}
+
+/** True when `SET x = on | true | yes | 1` (how a boolean setting is turned on). */
+function turnsOn(args: unknown): boolean {
+  const list = asArray(args);
+  if (list.length !== 1) return false;
+  const constant = field(list[0], 'A_Const');
+  const text = field(field(constant, 'sval'), 'sval');
+  if (typeof text === 'string') return ['on', 'true', 'yes', '1'].includes(text.toLowerCase());
+  return field(field(constant, 'ival'), 'ival') === 1;
+}
+
+/** A function call: records its name, rates it, and for `set_config` the setting it changes. */
+function visitCall(call: Record<string, unknown>, found: Found): void {
+  const parts = asArray(call['funcname']).map(stringValue);
+  const name = renderName(parts);
+  if (name === '') return;
+  found.functions.add(name);
+  const last = parts[parts.length - 1];
+  const bare = typeof last === 'string' ? last : '';
+  const args = asArray(call['args']);
+  const rating = rateFunction(bare, args.length);
+  if (rating !== undefined) raise(found, rating.risk, `${bare}(): ${rating.why}`);
+  if (bare === 'set_config') {
+    const setting = literalString(args[0]);
+    if (setting === undefined) {
+      raise(found, 'critical', 'set_config(): the setting it changes is computed, so it cannot be rated');
+    } else visitSetting({ kind: 'VAR_SET_VALUE', name: setting, args: args.slice(1, 2) }, found);
+  }
+}
+
+/** The value of a string literal, also through casts (`'x'::text`); undefined for anything computed. */
+function literalString(node: unknown): string | undefined {
+  const cast = field(node, 'TypeCast', 'arg');
+  if (cast !== undefined) return literalString(cast);
+  const value = field(field(field(node, 'A_Const'), 'sval'), 'sval');
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The lower-case statement type of a statement node (`DeleteStmt` → `delete`). */
@@ -271,22 +414,41 @@ function statementType(node: string, body: Record<string, unknown>): string {
   return node.slice(0, -'Stmt'.length).toLowerCase();
 }
 
-/** `catalog.schema.table`, lower-case, from a RangeVar. */
+/** `catalog.schema.table` from a RangeVar, each part rendered as {@link renderName} renders it. */
 function relationName(rangeVar: Record<string, unknown>): string {
-  return ['catalogname', 'schemaname', 'relname']
-    .map((k) => rangeVar[k])
-    .filter((part): part is string => typeof part === 'string' && part !== '')
-    .join('.')
-    .toLowerCase();
+  return renderName(['catalogname', 'schemaname', 'relname'].map((k) => rangeVar[k]));
 }
 
-/** Joins a list of `{ String: { sval } }` nodes into a lower-case dotted name. */
-function qualifiedName(items: unknown): string {
-  return asArray(items)
-    .map((item) => (item as { String?: { sval?: unknown } } | null)?.String?.sval)
-    .filter((part): part is string => typeof part === 'string')
-    .join('.')
-    .toLowerCase();
+/**
+ * A name as PostgreSQL reads it, so that distinct objects stay distinct facts. The parser has already folded
+ * unquoted identifiers to lower case; a part that unquoted text could have produced (lower-case ASCII letters,
+ * digits, `_`, `$`, non-ASCII; not starting with a digit or `$`) is written bare, any other part in double
+ * quotes with `"` doubled (`"ORDERS"`, `"a.b"`, `"My Table"`), and parts are joined with `.`. So `ORDERS`,
+ * `orders` and `"orders"` are `orders`; `"Orders"` is `"Orders"`; `"a.b"` and `a.b` differ. Empty and
+ * non-string parts are skipped.
+ */
+export function renderName(parts: readonly unknown[]): string {
+  return parts
+    .filter((part): part is string => typeof part === 'string' && part !== '')
+    .map((part) => (BARE_IDENTIFIER.test(part) ? part : `"${part.replace(/"/g, '""')}"`))
+    .join('.');
+}
+
+const BARE_IDENTIFIER = /^[a-z_\u0080-\u{10ffff}][a-z0-9_$\u0080-\u{10ffff}]*$/u;
+
+/** `{ String: { sval } }` → sval. */
+function stringValue(item: unknown): unknown {
+  return field(item, 'String', 'sval');
+}
+
+/** Reads `node[a][b]…` through objects, undefined as soon as a step is missing. */
+function field(node: unknown, ...keys: string[]): unknown {
+  let value = node;
+  for (const key of keys) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 function asArray(value: unknown): readonly unknown[] {

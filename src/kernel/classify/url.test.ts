@@ -52,7 +52,8 @@ describe('url classifier', () => {
     ['http://[fd00:0000::0001]/', '[fd00::1]', 'fd00::1', 'private'],
     ['http://[2001:db8:0:0:1:0:0:1]/', '[2001:db8::1:0:0:1]', '2001:db8::1:0:0:1', 'public'],
     ['http://[::]/', '[::]', '::', 'unspecified'],
-    ['http://[::127.0.0.1]/', '[::7f00:1]', '::7f00:1', 'reserved'],
+    ['http://[::127.0.0.1]/', '[::7f00:1]', '::7f00:1', 'loopback'],
+    ['http://[::8.8.8.8]/', '[::808:808]', '::808:808', 'reserved'],
   ])('canonicalises IPv6 %s', (url, host, ip, range) => {
     const f = facts(url);
     expect(f['url.host']).toBe(host);
@@ -152,13 +153,52 @@ describe('url classifier', () => {
     const c = http(url);
     expect(c.risk).toBe('critical');
     expect(typeof c.facts['url.error']).toBe('string');
-    expect(c.resource).toBeUndefined();
+    expect(c.resource).toBe('');
   });
 
   it.each([[42], [null], [['http://x.com']], [undefined]])('fails closed on a non-string url %j', (value) => {
     const c = http(value);
     expect(c.risk).toBe('critical');
     expect(c.facts['url.error']).toMatch(/^url is /);
+    expect(c.resource).toBe('');
+  });
+
+  it.each([
+    // NAT64 (64:ff9b::/96): the translator connects to the last 32 bits
+    ['http://[64:ff9b::127.0.0.1]/', '64:ff9b::7f00:1', '127.0.0.1', 'loopback'],
+    ['http://[64:ff9b::a9fe:a9fe]/', '64:ff9b::a9fe:a9fe', '169.254.169.254', 'link-local'],
+    ['http://[64:ff9b::10.0.0.1]/', '64:ff9b::a00:1', '10.0.0.1', 'private'],
+    ['http://[64:FF9B:0:0:0:0:C0A8:0101]/', '64:ff9b::c0a8:101', '192.168.1.1', 'private'],
+    ['http://[64:ff9b::0.0.0.0]/', '64:ff9b::', '0.0.0.0', 'unspecified'],
+    ['http://[64:ff9b::8.8.8.8]/', '64:ff9b::808:808', '8.8.8.8', 'public'],
+    // 6to4 (2002::/16): the IPv4 address is bits 16-47
+    ['http://[2002:7f00:1::]/', '2002:7f00:1::', '127.0.0.1', 'loopback'],
+    ['http://[2002:a9fe:a9fe::1]/', '2002:a9fe:a9fe::1', '169.254.169.254', 'link-local'],
+    ['http://[2002:c0a8:101:0:0:0:0:1]/', '2002:c0a8:101::1', '192.168.1.1', 'private'],
+    ['http://[2002:808:808::1]/', '2002:808:808::1', '8.8.8.8', 'public'],
+    // IPv4-compatible (::a.b.c.d): ranged by the address, never public
+    ['http://[::169.254.169.254]/', '::a9fe:a9fe', '169.254.169.254', 'link-local'],
+    ['http://[::10.1.2.3]/', '::a01:203', '10.1.2.3', 'private'],
+    ['http://[::0.0.0.2]/', '::2', '0.0.0.2', 'unspecified'],
+  ])('ranges %s by the IPv4 address it carries', (url, ip, ipv4, range) => {
+    const c = http(url);
+    expect(c.facts['url.ip']).toBe(ip);
+    expect(c.facts['url.embeddedIpv4']).toBe(ipv4);
+    expect(c.facts['url.ipRange']).toBe(range);
+    expect(c.risk).toBe(range === 'public' ? 'medium' : 'high');
+  });
+
+  it.each([
+    ['http://[64:ff9b:1::a00:1]/', 'private'], // local-use NAT64 prefix (RFC 8215)
+    ['http://[2001:db8::7f00:1]/', 'public'], // not an embedding prefix: the last bits mean nothing
+  ])('does not read an IPv4 address into %s', (url, range) => {
+    const c = http(url);
+    expect(c.facts['url.embeddedIpv4']).toBeUndefined();
+    expect(c.facts['url.ipRange']).toBe(range);
+  });
+
+  it('keeps the NAT64 host as written: the executor connects to the IPv6 address', () => {
+    expect(http('http://[64:ff9b::7f00:1]:8080/x').resource).toBe('http://[64:ff9b::7f00:1]:8080/x');
   });
 
   it('never throws and never rates arbitrary input low', () => {

@@ -1,7 +1,9 @@
 /**
  * URL classifier for `http.*` actions, built on the WHATWG `URL` parser (the one `fetch` and browsers use, so
  * the kernel sees the host the executor will connect to). On top of it: IPv4-mapped IPv6 hosts are rewritten
- * to their IPv4 address, one trailing dot of a domain is dropped, and IP literals are ranged (loopback, …).
+ * to their IPv4 address, trailing dots of a domain are dropped, and IP literals are ranged (loopback, …), IPv6
+ * addresses that carry an IPv4 address (NAT64, 6to4, IPv4-compatible) by that address. No dependency for this
+ * (`ipaddr.js` is not one): the few ranges are coded here.
  */
 import type { Classification, RiskLevel } from '../types.js';
 import { MAX_INPUT_LENGTH, describe, quote, unclassifiable } from './result.js';
@@ -20,9 +22,11 @@ export type IpRange =
  * Classifies a URL. Facts: `url.scheme` (`https`), `url.host` (lower-case ASCII/punycode; IPv4 dotted; IPv6 in
  * brackets, compressed), `url.port` (number; the scheme's default when absent, omitted when there is none),
  * `url.path`, `url.userinfo: true` when credentials are present, `url.ip` (bare address) and `url.ipRange` when
- * the host is an IP literal; `resource` = the canonical href. Risk: medium; high for userinfo, a non-public IP,
- * `localhost`, or a scheme other than http(s)/ws(s); critical (with `url.error`) when it cannot be parsed or
- * `resource` and `args.url` name different URLs.
+ * the host is an IP literal (an IPv6 address carrying an IPv4 one, NAT64 `64:ff9b::/96`, 6to4 `2002::/16` or
+ * IPv4-compatible `::a.b.c.d`, is ranged by that IPv4 address, given as `url.embeddedIpv4`); `resource` = the canonical href. Risk: medium; high for userinfo, a non-public IP,
+ * `localhost`, or a scheme other than http(s)/ws(s); critical (with `url.error`, and `resource: ''` so
+ * that no resource glob matches the raw text) when it cannot be parsed or `resource` and `args.url` name
+ * different URLs.
  */
 export function classifyUrl(resource: unknown, argUrl: unknown): Classification {
   const primary = canonicalise(resource ?? argUrl);
@@ -72,9 +76,11 @@ function describeUrl(url: URL): Classification {
   }
   const ip = host.startsWith('[') ? host.slice(1, -1) : isIpv4(host) ? host : undefined;
   if (ip !== undefined) {
-    const range = ip.includes(':') ? ipv6Range(ip) : ipv4Range(ip);
+    const embedded = ip.includes(':') ? embeddedIpv4(ip) : undefined;
+    const range = ip.includes(':') ? ipv6Range(ip, embedded) : ipv4Range(ip);
     facts['url.ip'] = ip;
     facts['url.ipRange'] = range;
+    if (embedded !== undefined) facts['url.embeddedIpv4'] = embedded;
     if (range !== 'public') risk = 'high';
   } else if (host === 'localhost' || host.endsWith('.localhost')) risk = 'high';
   return { facts, risk, resource: url.href };
@@ -121,14 +127,35 @@ function ipv4Range(ip: string): IpRange {
   return 'public';
 }
 
-function ipv6Range(ip: string): IpRange {
+/**
+ * The IPv4 address an IPv6 address carries, for the forms that deliver to it: NAT64 (`64:ff9b::/96`, RFC 6052:
+ * the last 32 bits), 6to4 (`2002::/16`, RFC 3056: bits 16–47) and the deprecated IPv4-compatible `::a.b.c.d`
+ * (`::/96`, not `::` or `::1`). IPv4-mapped `::ffff:0:0/96` never gets here: the host is rewritten to IPv4.
+ */
+function embeddedIpv4(ip: string): string | undefined {
   const g = ipv6Groups(ip);
-  const first = g[0] ?? 0;
+  const dotted = (hi: number, lo: number): string => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+  const [g0 = 0, g1 = 0, g2 = 0, , , , g6 = 0, g7 = 0] = g;
+  if (g0 === 0x64 && g1 === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return dotted(g6, g7);
+  if (g0 === 0x2002) return dotted(g1, g2);
+  if (g.slice(0, 6).every((x) => x === 0) && (g6 !== 0 || g7 > 1)) return dotted(g6, g7);
+  return undefined;
+}
+
+function ipv6Range(ip: string, embedded: string | undefined): IpRange {
+  const g = ipv6Groups(ip);
+  const [first = 0, second = 0] = g;
   if (g.every((x) => x === 0)) return 'unspecified';
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
+  if (embedded !== undefined) {
+    const range = ipv4Range(embedded);
+    // INVARIANT: an IPv4-compatible address reaches nothing public on a modern stack: never `public`
+    return range === 'public' && first === 0 ? 'reserved' : range;
+  }
+  // the local-use NAT64 prefix `64:ff9b:1::/48` (RFC 8215) leads to a translator inside the network
+  if (first === 0x64 && second === 0xff9b) return 'private';
   if ((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfec0) return 'private';
   if ((first & 0xffc0) === 0xfe80) return 'link-local';
   if ((first & 0xff00) === 0xff00) return 'multicast';
-  if (g.slice(0, 6).every((x) => x === 0)) return 'reserved'; // deprecated IPv4-compatible `::a.b.c.d`
   return 'public';
 }
