@@ -86,6 +86,8 @@ export interface Classification {
   /**
    * The normalised resource that policy resource globs must match, when the classifier derived one: the
    * normalised absolute path for `file.*`, the canonical URL for `http.*`. Absent: match the request's own.
+   * `null`: the classifier could not establish it; the engine then treats the resource as unknown (it
+   * matches every restricting resource pattern and no allowing one).
    */
-  readonly resource?: string | undefined;
+  readonly resource?: string | null | undefined;
 }

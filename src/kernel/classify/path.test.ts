@@ -93,7 +93,7 @@ describe('path classifier', () => {
     const c = file('file.write', '/tmp/safe', { path: '/etc/passwd' });
     expect(c.risk).toBe('critical');
     expect(c.facts['path.error']).toBe('the resource and `args.path` name different paths');
-    expect(c.resource).toBe('');
+    expect(c.resource).toBeNull();
     expect(file('file.write', '/tmp/./x', { path: '/tmp//x/' }).facts).toEqual({ path: '/tmp/x' });
   });
 
@@ -109,7 +109,7 @@ describe('path classifier', () => {
     const c = file('file.read', resource);
     expect(c.risk).toBe('critical');
     expect(c.facts['path.error']).toBe(message);
-    expect(c.resource).toBe('');
+    expect(c.resource).toBeNull();
   });
 
   it('never throws on arbitrary resources and args', () => {

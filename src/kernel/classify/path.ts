@@ -29,7 +29,7 @@ export function normalisePath(path: string): string {
 
 /**
  * Classifies a file path. Facts: `path` (normalised) and `resource` = that path; or `path.error`, critical and
- * `resource: ''` (no trustworthy resource for globs to match) when the path is missing, not a string, empty,
+ * `resource: null` (no trustworthy resource: the engine treats it as unknown) when the path is missing, not a string, empty,
  * contains a NUL byte, is over 64 KiB, or `resource` and `args.path` name different paths. Risk: low for
  * `file.read`/`file.list`/`file.stat`, medium otherwise.
  */

@@ -11,9 +11,9 @@ const RESOURCE_NAMESPACES: ReadonlySet<string> = new Set(['path', 'url']);
 
 /**
  * A classification for input that could not be parsed or resolved: `<namespace>.error` says why, risk is critical.
- * For `path` and `url` the resource is `''`: there is no trustworthy resource (the raw one may be what the
- * agent chose to show, as when `resource` and `args.path` disagree), so no resource glob but `**` can match
- * it, and an allow rule scoped to `/workspace/**` cannot admit the request.
+ * For `path` and `url` the resource is `null`: there is no trustworthy resource (the raw one may be what the
+ * agent chose to show, as when `resource` and `args.path` disagree), so the engine lets every restricting
+ * resource pattern apply and no allowing one: `/workspace/**` cannot admit the request, `/etc/**` denies it.
  * INVARIANT: every failure path of every classifier goes through here, so none can come out below critical,
  * and none of path or url can hand the engine the raw resource (index.ts's catch included).
  */
@@ -24,7 +24,7 @@ export function unclassifiable(
 ): Classification {
   const facts = { ...extra, [`${namespace}.error`]: message };
   return RESOURCE_NAMESPACES.has(namespace)
-    ? { facts, risk: 'critical', resource: '' }
+    ? { facts, risk: 'critical', resource: null }
     : { facts, risk: 'critical' };
 }
 

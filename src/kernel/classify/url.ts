@@ -24,8 +24,8 @@ export type IpRange =
  * `url.path`, `url.userinfo: true` when credentials are present, `url.ip` (bare address) and `url.ipRange` when
  * the host is an IP literal (an IPv6 address carrying an IPv4 one, NAT64 `64:ff9b::/96`, 6to4 `2002::/16` or
  * IPv4-compatible `::a.b.c.d`, is ranged by that IPv4 address, given as `url.embeddedIpv4`); `resource` = the canonical href. Risk: medium; high for userinfo, a non-public IP,
- * `localhost`, or a scheme other than http(s)/ws(s); critical (with `url.error`, and `resource: ''` so
- * that no resource glob matches the raw text) when it cannot be parsed or `resource` and `args.url` name
+ * `localhost`, or a scheme other than http(s)/ws(s); critical (with `url.error`, and `resource: null` so
+ * that the engine treats the resource as unknown) when it cannot be parsed or `resource` and `args.url` name
  * different URLs.
  */
 export function classifyUrl(resource: unknown, argUrl: unknown): Classification {

@@ -156,4 +156,47 @@ describe('PolicyEngine', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('treats a resource no classifier could establish as unknown: restricting patterns apply, allowing ones do not', () => {
+    const set = compilePolicies([
+      {
+        file: 'files.yaml',
+        text: `apiVersion: agentos/v1
+kind: Policy
+metadata: { name: files }
+scope: { org: true }
+rules:
+  - { id: read-anything, effect: allow, action: file.read }
+  - { id: write-workspace, effect: allow, action: file.write, resource: "/workspace/**" }
+  - { id: no-keys, effect: deny, action: "file.*", resource: "/**/.ssh/**" }
+`,
+      },
+    ]);
+    const e = new PolicyEngine(set, org, { ids });
+    // the agent shows one path in `resource` and hides another in args.path: the path classifier refuses
+    const lying = {
+      agent: 'ops-bot',
+      action: 'file.read',
+      resource: '/home/u/.ssh/id_rsa',
+      args: { path: '/workspace/x' },
+    };
+    expect(e.decide(lying)).toMatchObject({ effect: 'deny', rules: ['files/no-keys'], risk: 'critical' });
+    const write = {
+      agent: 'ops-bot',
+      action: 'file.write',
+      resource: '/workspace/safe',
+      args: { path: '/etc/passwd' },
+    };
+    // an unknown resource may be a key file: every restricting pattern applies
+    expect(e.decide(write)).toMatchObject({ effect: 'deny', rules: ['files/no-keys'], risk: 'critical' });
+    const x = e.explain(write);
+    expect(x.rules.find((r) => r.rule === 'files/write-workspace')?.why).toMatch(/the resource is unknown/);
+    // an honest request is decided on its normalised path
+    expect(e.decide({ agent: 'ops-bot', action: 'file.write', resource: '/workspace/a/../b' }).effect).toBe(
+      'allow',
+    );
+    expect(e.decide({ agent: 'ops-bot', action: 'file.read', resource: '/home/u/x/../.ssh/id' }).effect).toBe(
+      'deny',
+    );
+  });
 });

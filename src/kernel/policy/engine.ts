@@ -127,7 +127,11 @@ export class PolicyEngine {
     if (invalid !== undefined) return this.decision('deny', ['request.invalid'], invalid, 'critical');
     const classification = this.classifier(request);
     const resource =
-      classification.resource ?? (typeof request.resource === 'string' ? request.resource : '');
+      classification.resource === undefined
+        ? typeof request.resource === 'string'
+          ? request.resource
+          : ''
+        : (classification.resource ?? '');
     if (trace) trace.classification = { facts: classification.facts, risk: classification.risk, resource };
     const contract = checkContract(this.org, request.agent);
     if (!contract.ok) {
@@ -142,6 +146,7 @@ export class PolicyEngine {
     const ctx: EvalContext = {
       action: request.action,
       resource,
+      resourceKnown: classification.resource !== null,
       args: request.args ?? EMPTY,
       context: request.context ?? EMPTY,
       agent,
@@ -260,7 +265,11 @@ export class PolicyEngine {
     };
   }
 
-  /** Tests a rule's resource and conditions (its action already matched); records the outcome when tracing. */
+  /**
+   * Tests a rule's resource and conditions (its action already matched); records the outcome when tracing.
+   * An unknown resource (a classifier could not establish it) matches the resource glob of every rule that
+   * restricts (deny, approval, risk) and of no rule that allows: it fails closed both ways.
+   */
   private test(
     rule: CompiledTarget,
     ctx: EvalContext,
@@ -268,46 +277,46 @@ export class PolicyEngine {
     effect: RuleTrace['effect'],
   ): boolean | string {
     if (trace && !rule.actionTest(ctx.action)) {
-      (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
-        rule: rule.key,
+      record(
+        trace,
+        rule,
         effect,
-        place: rule.place,
-        outcome: 'not-matched',
-        why: `action \`${ctx.action}\` does not match \`${rule.action}\``,
-      });
+        'not-matched',
+        `action \`${ctx.action}\` does not match \`${rule.action}\``,
+      );
       return false;
     }
-    let outcome: boolean | string = true;
-    let why = 'matched';
-    if (rule.resourceTest && !rule.resourceTest(ctx.resource)) {
-      outcome = false;
-      why =
-        ctx.resource === ''
-          ? `the request has no resource to match \`${rule.resource}\``
-          : `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
-    } else {
-      for (const clause of rule.clauses) {
-        const value = clause.read(ctx);
-        const r = clause.test(value);
-        if (r === true) continue;
-        outcome = r;
-        why =
+    if (rule.resourceTest) {
+      const known = ctx.resourceKnown;
+      if (known ? !rule.resourceTest(ctx.resource) : effect === 'allow') {
+        if (trace) record(trace, rule, effect, 'not-matched', resourceMiss(ctx, rule));
+        return false;
+      }
+    }
+    for (const clause of rule.clauses) {
+      const value = clause.read(ctx);
+      const r = clause.test(value);
+      if (r === true) continue;
+      if (trace) {
+        const why =
           r === false
             ? `condition \`${clause.text}\` does not hold (value: ${value === undefined ? 'absent' : JSON.stringify(value)})`
             : r;
-        break;
+        record(trace, rule, effect, r === false ? 'not-matched' : 'error', why);
       }
+      return r;
     }
-    if (trace) {
-      (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
-        rule: rule.key,
+    if (trace)
+      record(
+        trace,
+        rule,
         effect,
-        place: rule.place,
-        outcome: outcome === true ? 'matched' : outcome === false ? 'not-matched' : 'error',
-        why,
-      });
-    }
-    return outcome;
+        'matched',
+        ctx.resourceKnown || !rule.resourceTest
+          ? 'matched'
+          : 'matched (the resource is unknown, so every restricting resource pattern applies)',
+      );
+    return true;
   }
 
   private scopeFor(agent: Agent): Scoped {
@@ -360,6 +369,29 @@ export class PolicyEngine {
       riskRules: scoped.documents.flatMap((d) => d.riskRules),
     };
   }
+}
+
+function record(
+  trace: Collector,
+  rule: CompiledTarget,
+  effect: RuleTrace['effect'],
+  outcome: RuleTrace['outcome'],
+  why: string,
+): void {
+  (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
+    rule: rule.key,
+    effect,
+    place: rule.place,
+    outcome,
+    why,
+  });
+}
+
+function resourceMiss(ctx: EvalContext, rule: CompiledTarget): string {
+  if (!ctx.resourceKnown)
+    return `the resource is unknown (it could not be classified), so \`${rule.resource}\` cannot allow it`;
+  if (ctx.resource === '') return `the request has no resource to match \`${rule.resource}\``;
+  return `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
 }
 
 function appliesTo(d: CompiledDocument, agent: Agent, ancestry: readonly string[]): boolean {

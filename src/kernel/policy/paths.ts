@@ -14,6 +14,8 @@ import type { Facts, RiskLevel } from '../types.js';
 export interface EvalContext {
   readonly action: string;
   readonly resource: string;
+  /** False when a classifier could not establish the resource (`resource` is then `''`). */
+  readonly resourceKnown: boolean;
   readonly args: Readonly<Record<string, unknown>>;
   readonly context: Readonly<Record<string, unknown>>;
   readonly agent: Agent;
