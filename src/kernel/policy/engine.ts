@@ -75,7 +75,7 @@ export class PolicyEngine {
   private readonly agentScoped: ReadonlySet<string>;
   private readonly scopes = new Map<string, Scoped>();
   private readonly byAction = new Map<string, ActionIndex>();
-  private readonly byAgent = new WeakMap<Agent, Scoped>();
+  private readonly agents = new Map<string, { readonly agent: Agent; readonly scoped: Scoped }>();
   private readonly denies: CompiledRule[] = [];
   private readonly approvals: CompiledRule[] = [];
   private readonly allows: CompiledRule[] = [];
@@ -133,14 +133,20 @@ export class PolicyEngine {
           : ''
         : (classification.resource ?? '');
     if (trace) trace.classification = { facts: classification.facts, risk: classification.risk, resource };
-    const contract = checkContract(this.org, request.agent);
-    if (!contract.ok) {
-      if (trace) trace.contract = { ok: false, rule: contract.rule, reason: contract.reason };
-      return this.decision('deny', [contract.rule], contract.reason, classification.risk ?? 'medium');
+    // INVARIANT: the org is immutable, so an agent whose contract held holds it for this engine's lifetime;
+    // only registered agents are remembered (bounded by the org), never ids a caller makes up
+    let known = this.agents.get(request.agent);
+    if (known === undefined) {
+      const contract = checkContract(this.org, request.agent);
+      if (!contract.ok) {
+        if (trace) trace.contract = { ok: false, rule: contract.rule, reason: contract.reason };
+        return this.decision('deny', [contract.rule], contract.reason, classification.risk ?? 'medium');
+      }
+      known = { agent: contract.agent, scoped: this.scopeFor(contract.agent) };
+      this.agents.set(request.agent, known);
     }
     if (trace) trace.contract = { ok: true };
-    const agent = contract.agent;
-    const scoped = this.scopeFor(agent);
+    const { agent, scoped } = known;
     const index = trace ? this.fullIndex(scoped, trace) : this.indexFor(request.action);
     const inScope = scoped.inScope;
     const ctx: EvalContext = {
@@ -320,8 +326,6 @@ export class PolicyEngine {
   }
 
   private scopeFor(agent: Agent): Scoped {
-    const cached = this.byAgent.get(agent);
-    if (cached) return cached;
     const key = this.agentScoped.has(agent.id)
       ? `agent\u0000${agent.id}`
       : `${agent.department}\u0000${agent.role ?? ''}`;
@@ -334,7 +338,6 @@ export class PolicyEngine {
       scoped = { documents, inScope: mask };
       this.scopes.set(key, scoped);
     }
-    this.byAgent.set(agent, scoped);
     return scoped;
   }
 
