@@ -199,4 +199,31 @@ rules:
       'deny',
     );
   });
+
+  it('treats an unclassified resource with `.`/`..` segments as unknown', () => {
+    const set = compilePolicies([
+      {
+        file: 'hr.yaml',
+        text: `apiVersion: agentos/v1
+kind: Policy
+metadata: { name: hr }
+scope: { org: true }
+rules:
+  - { id: records, effect: allow, action: hr.read, resource: "employee/*" }
+  - { id: any-record, effect: allow, action: hr.list }
+  - { id: no-ssn, effect: deny, action: "hr.*", resource: "employee/*/ssn" }
+`,
+      },
+    ]);
+    const e = new PolicyEngine(set, org, { ids });
+    expect(e.decide({ agent: 'ops-bot', action: 'hr.read', resource: 'employee/1042' }).effect).toBe('allow');
+    expect(e.decide({ agent: 'ops-bot', action: 'hr.read', resource: 'employee/..' }).effect).toBe('deny');
+    expect(e.decide({ agent: 'ops-bot', action: 'hr.list', resource: 'employee/1/../1/ssn' })).toMatchObject({
+      effect: 'deny',
+      rules: ['hr/no-ssn'],
+    });
+    expect(e.decide({ agent: 'ops-bot', action: 'hr.list', resource: 'employee/v1.2/x' }).effect).toBe(
+      'allow',
+    );
+  });
 });

@@ -40,7 +40,10 @@ export interface EngineOptions {
 /** The rules (of any scope) whose action pattern matches one action name, in document order. */
 interface ActionIndex {
   readonly rules: readonly CompiledRule[];
+  /** `ruleDocs[i]` is the document index of `rules[i]`: the scope check reads only this array. */
+  readonly ruleDocs: Uint32Array;
   readonly riskRules: readonly CompiledRiskRule[];
+  readonly riskDocs: Uint32Array;
 }
 
 /** The documents that apply to one (department, role[, agent]). */
@@ -152,7 +155,10 @@ export class PolicyEngine {
     const ctx: EvalContext = {
       action: request.action,
       resource,
-      resourceKnown: classification.resource !== null,
+      // a resource no classifier normalised is unknown when it holds `.`/`..` segments: what it names is up
+      // to whoever resolves it, so no pattern can be trusted to see it as written
+      resourceKnown:
+        classification.resource === undefined ? !hasDotSegment(resource) : classification.resource !== null,
       args: request.args ?? EMPTY,
       context: request.context ?? EMPTY,
       agent,
@@ -162,8 +168,10 @@ export class PolicyEngine {
 
     // INVARIANT: risk is the highest level any speaker (classifier, risk rule) gives; nobody speaking → medium
     let spoken = classification.risk;
-    for (const r of index.riskRules) {
-      if (inScope[r.document.index] === 0) continue;
+    const { riskRules, riskDocs } = index;
+    for (let i = 0; i < riskRules.length; i++) {
+      if (inScope[riskDocs[i] as number] === 0) continue;
+      const r = riskRules[i] as CompiledRiskRule;
       const outcome = this.test(r, ctx, trace, `risk:${r.level}`);
       if (outcome === true) spoken = spoken === undefined ? r.level : maxRisk(spoken, r.level);
       else if (outcome !== false) {
@@ -187,8 +195,10 @@ export class PolicyEngine {
     if (denies.length > 0) denies.length = 0;
     if (approvals.length > 0) approvals.length = 0;
     if (allows.length > 0) allows.length = 0;
-    for (const rule of index.rules) {
-      if (inScope[rule.document.index] === 0) continue;
+    const { rules, ruleDocs } = index;
+    for (let i = 0; i < rules.length; i++) {
+      if (inScope[ruleDocs[i] as number] === 0) continue;
+      const rule = rules[i] as CompiledRule;
       const outcome = this.test(rule, ctx, trace, rule.effect);
       if (outcome === false) continue;
       if (outcome !== true) {
@@ -351,7 +361,7 @@ export class PolicyEngine {
       for (const r of d.rules) if (r.actionTest(action)) rules.push(r);
       for (const r of d.riskRules) if (r.actionTest(action)) riskRules.push(r);
     }
-    const entry = { rules, riskRules };
+    const entry = indexOf(rules, riskRules);
     if (this.byAction.size >= MAX_INDEXED_ACTIONS) this.byAction.clear();
     this.byAction.set(action, entry);
     return entry;
@@ -367,11 +377,20 @@ export class PolicyEngine {
         inScope: scoped.documents.includes(d),
       });
     }
-    return {
-      rules: scoped.documents.flatMap((d) => d.rules),
-      riskRules: scoped.documents.flatMap((d) => d.riskRules),
-    };
+    return indexOf(
+      scoped.documents.flatMap((d) => d.rules),
+      scoped.documents.flatMap((d) => d.riskRules),
+    );
   }
+}
+
+function indexOf(rules: readonly CompiledRule[], riskRules: readonly CompiledRiskRule[]): ActionIndex {
+  return {
+    rules,
+    ruleDocs: Uint32Array.from(rules, (r) => r.document.index),
+    riskRules,
+    riskDocs: Uint32Array.from(riskRules, (r) => r.document.index),
+  };
 }
 
 function record(
@@ -390,9 +409,15 @@ function record(
   });
 }
 
+function hasDotSegment(resource: string): boolean {
+  if (!resource.includes('.')) return false;
+  for (const segment of resource.split('/')) if (segment === '.' || segment === '..') return true;
+  return false;
+}
+
 function resourceMiss(ctx: EvalContext, rule: CompiledTarget): string {
   if (!ctx.resourceKnown)
-    return `the resource is unknown (it could not be classified), so \`${rule.resource}\` cannot allow it`;
+    return `the resource is unknown (unclassifiable, or with \`.\`/\`..\` segments), so \`${rule.resource}\` cannot allow it`;
   if (ctx.resource === '') return `the request has no resource to match \`${rule.resource}\``;
   return `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
 }
