@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
 import { renderExplanation } from './render-explanation.js';
+import { evalStream } from './eval-stream.js';
 import { openRequestInput, readRequests } from './request-input.js';
 import { styleFor } from './style.js';
 
@@ -61,38 +62,12 @@ export function addPolicyCommands(
   ).action(async (opts: { org: string; policies: string[]; request?: string }) => {
     const engine = await loadEngine(ports(), opts.org, opts.policies);
     const name = opts.request ?? 'stdin';
-    let buffer = '';
-    let invalid = 0;
-    let count = 0;
-    let single: string | undefined;
-    for await (const item of readRequests(openRequestInput(opts.request, io.stdin), name)) {
-      count++;
-      let line: string;
-      if ('error' in item) {
-        invalid++;
-        line = JSON.stringify({
-          error: { code: 'AOS_REQUEST_INVALID', message: `${name}:${item.line}: ${item.error}` },
-        });
-      } else line = JSON.stringify(engine.decide(item.request));
-      if (count === 1) {
-        single = line;
-        continue;
-      }
-      if (single !== undefined) {
-        buffer += single + '\n';
-        single = undefined;
-      }
-      buffer += line + '\n';
-      if (buffer.length >= 65536) {
-        await write(io.stdout, buffer);
-        buffer = '';
-      }
-    }
-    if (single !== undefined) {
-      // one request: pretty-printed for a person (still one JSON value)
-      buffer += JSON.stringify(JSON.parse(single), null, 2) + '\n';
-    }
-    if (buffer) await write(io.stdout, buffer);
+    const { count, invalid } = await evalStream(
+      engine,
+      openRequestInput(opts.request, io.stdin),
+      name,
+      io.stdout,
+    );
     if (count === 0) {
       await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
       setExit(EXIT.invalid);

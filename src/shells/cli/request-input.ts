@@ -14,14 +14,20 @@ export type RequestItem = { line: number; request: ActionRequest } | { line: num
 /** Opens the request input: a file when given, otherwise stdin. */
 export function openRequestInput(file: string | undefined, stdin: Readable): Readable {
   if (file === undefined) return stdin;
-  return createReadStream(file, { encoding: 'utf8' });
+  return createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+}
+
+/** Yields the requests of an input one by one (see `readRequestBatches`). */
+export async function* readRequests(input: Readable, name: string): AsyncGenerator<RequestItem> {
+  for await (const batch of readRequestBatches(input, name)) yield* batch;
 }
 
 /**
- * Yields the requests of an input. Line by line (NDJSON); when the first non-empty line is not a
- * complete JSON value, the whole input is read as one JSON document (a pretty-printed request).
+ * Yields the requests of an input, a batch per chunk read (one await per chunk, not per line). Line by
+ * line (NDJSON); when the first non-empty line is not a complete JSON value, the whole input is read as
+ * one JSON document (a pretty-printed request).
  */
-export async function* readRequests(input: Readable, name: string): AsyncGenerator<RequestItem> {
+export async function* readRequestBatches(input: Readable, name: string): AsyncGenerator<RequestItem[]> {
   input.setEncoding('utf8');
   let pending = '';
   let lineNo = 0;
@@ -34,6 +40,7 @@ export async function* readRequests(input: Readable, name: string): AsyncGenerat
         continue;
       }
       pending += chunk;
+      const batch: RequestItem[] = [];
       let start = 0;
       let nl: number;
       while ((nl = pending.indexOf('\n', start)) >= 0) {
@@ -50,15 +57,16 @@ export async function* readRequests(input: Readable, name: string): AsyncGenerat
         }
         start = nl + 1;
         seen = true;
-        yield item;
+        batch.push(item);
       }
       pending = whole === undefined ? pending.slice(start) : '';
+      if (batch.length > 0) yield batch;
     }
   } catch (e) {
     throw new AgentOsError('AOS_IO', `\`${name}\` cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  if (whole !== undefined) yield parseLine(whole, 1);
-  else if (pending.trim() !== '') yield parseLine(pending, lineNo + 1);
+  if (whole !== undefined) yield [parseLine(whole, 1)];
+  else if (pending.trim() !== '') yield [parseLine(pending, lineNo + 1)];
 }
 
 function parseLine(text: string, line: number): RequestItem {
