@@ -183,31 +183,11 @@ describe('agentos CLI', () => {
     );
     expect(org.stderr.trim().split('\n').length).toBeGreaterThanOrEqual(3);
 
-    const yaml = agentos(
-      [
-        'policy',
-        'eval',
-        '--org',
-        `${onboarding}/org.yaml`,
-        '--policies',
-        `${fixtures}/bad-policies/syntax.yaml`,
-      ],
-      '{}',
-    );
+    const yaml = evalWith(`${fixtures}/bad-policies/syntax.yaml`);
     expect(yaml.code).toBe(3);
     expect(yaml.stderr).toMatch(/\[AOS_YAML_SYNTAX\]$/m);
 
-    const pol = agentos(
-      [
-        'policy',
-        'eval',
-        '--org',
-        `${onboarding}/org.yaml`,
-        '--policies',
-        `${fixtures}/bad-policies/broken.yaml`,
-      ],
-      '{}',
-    );
+    const pol = evalWith(`${fixtures}/bad-policies/broken.yaml`);
     expect(pol.code).toBe(3);
     expect(pol.stderr).toMatch(/broken\.yaml:7:13: .*\[AOS_POLICY_INVALID\]$/m);
 
