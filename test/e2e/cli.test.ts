@@ -29,6 +29,9 @@ const evalArgs = [
   '--policies',
   `${onboarding}/policies`,
 ];
+/** `policy eval` of an empty request against the onboarding org and other policies. */
+const evalWith = (policies: string) =>
+  agentos(['policy', 'eval', '--org', `${onboarding}/org.yaml`, '--policies', policies], '{}');
 
 describe('agentos CLI', () => {
   it('prints help and version, exit 0', () => {
