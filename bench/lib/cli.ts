@@ -25,7 +25,8 @@ import type { GeneratedOrg } from './org.js';
 
 /** One timed CLI run. */
 export interface CliRun {
-  readonly mode: 'file' | 'stdin';
+  /** `file`: `--request <file>`; `stdin`: piped; `jobs2`: `--request <file> --jobs 2` (two worker threads). */
+  readonly mode: 'file' | 'stdin' | 'jobs2';
   readonly lines: number;
   readonly wallSeconds: number;
   readonly perSecond: number;
@@ -115,13 +116,14 @@ export async function benchCli(
 
   const runs: CliRun[] = [];
   const outFile = path.join(ws.dir, 'decisions.ndjson');
-  for (const mode of ['file', 'stdin'] as const) {
+  for (const mode of ['file', 'stdin', 'jobs2'] as const) {
     rmSync(outFile, { force: true });
     const t = process.hrtime.bigint();
     let r;
-    if (mode === 'file') {
+    if (mode !== 'stdin') {
       const out = openSync(outFile, 'w');
-      r = spawnSync(process.execPath, [bin, ...args, '--request', ws.requestFile], {
+      const jobs = mode === 'jobs2' ? ['--jobs', '2'] : [];
+      r = spawnSync(process.execPath, [bin, ...args, '--request', ws.requestFile, ...jobs], {
         stdio: ['ignore', out, 'pipe'],
       });
       closeSync(out);

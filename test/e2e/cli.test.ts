@@ -130,6 +130,40 @@ describe('agentos CLI', () => {
     expect(r.stderr).toMatch(/2 of 5 requests were invalid/);
   });
 
+  it('eval --jobs 2: the same decisions, in input order, from worker threads', () => {
+    const requests: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      requests.push(
+        i % 500 === 7
+          ? 'not json'
+          : JSON.stringify({ agent: 'hardware-bot', action: 'hardware.order', args: { amount: i * 3 } }),
+      );
+    }
+    const input = requests.join('\n') + '\n';
+    const serial = agentos(evalArgs, input);
+    const parallel = agentos([...evalArgs, '--jobs', '2'], input);
+    expect(parallel.code).toBe(3);
+    expect(parallel.stderr).toMatch(/6 of 3000 requests were invalid/);
+    const strip = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const d = JSON.parse(l);
+          delete d.decisionId;
+          return JSON.stringify(d);
+        });
+    const p = strip(parallel.stdout);
+    expect(p).toHaveLength(3000);
+    expect(p).toEqual(strip(serial.stdout));
+    expect(p[7]).toMatch(/stdin:8: not JSON/);
+    expect(JSON.parse(p[1000] as string).effect).toBe('require_approval'); // amount 3000 > 2500
+
+    const bad = agentos([...evalArgs, '--jobs', 'many'], '{}');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs must be a whole number/);
+  });
+
   it('explain: readable text naming documents, rules and the reason', () => {
     const r = agentos(
       ['policy', 'explain', ...evalArgs.slice(2)],

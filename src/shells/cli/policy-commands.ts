@@ -2,16 +2,25 @@
  * `agentos policy lint|eval|explain|test`: offline policy commands (no daemon).
  */
 import type { Command } from 'commander';
-import { formatProblem, isAgentOsError } from '../../kernel/errors.js';
+import { AgentOsError, formatProblem, isAgentOsError } from '../../kernel/errors.js';
 import { lintPolicies, loadEngine, runPolicyTests } from '../../governor/policy-workspace.js';
 import type { PolicyPorts } from '../../governor/ports.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
 import { renderExplanation } from './render-explanation.js';
+import { evalParallel } from './eval-parallel.js';
 import { evalStream } from './eval-stream.js';
 import { openRequestInput, readRequests } from './request-input.js';
 import { styleFor } from './style.js';
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new AgentOsError('AOS_USAGE', `--jobs must be a whole number from 1 to 64, got \`${value}\``);
+  }
+  return n;
+}
 
 /** Sets the exit code of the running command. */
 export type SetExit = (code: number) => void;
@@ -59,26 +68,33 @@ export function addPolicyCommands(
       .description(
         'decide requests: one JSON request → one Decision JSON; NDJSON in → one Decision per line, streamed',
       ),
-  ).action(async (opts: { org: string; policies: string[]; request?: string }) => {
-    const engine = await loadEngine(ports(), opts.org, opts.policies);
-    const name = opts.request ?? 'stdin';
-    const { count, invalid } = await evalStream(
-      engine,
-      openRequestInput(opts.request, io.stdin),
-      name,
-      io.stdout,
-    );
-    if (count === 0) {
-      await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
-      setExit(EXIT.invalid);
-    } else if (invalid > 0) {
-      await write(
-        io.stderr,
-        `agentos: ${invalid} of ${count} request${count > 1 ? 's were' : ' was'} invalid [AOS_REQUEST_INVALID]\n`,
-      );
-      setExit(EXIT.invalid);
-    }
-  });
+  )
+    .option(
+      '--jobs <n>',
+      'decide NDJSON on n worker threads (large inputs; output order is kept)',
+      parseJobs,
+      1,
+    )
+    .action(async (opts: { org: string; policies: string[]; request?: string; jobs: number }) => {
+      const engine = await loadEngine(ports(), opts.org, opts.policies);
+      const name = opts.request ?? 'stdin';
+      const input = openRequestInput(opts.request, io.stdin);
+      const { count, invalid } =
+        opts.jobs > 1
+          ? await evalParallel({ org: opts.org, policies: opts.policies, name }, opts.jobs, input, io.stdout)
+          : await evalStream(engine, input, name, io.stdout);
+      void engine;
+      if (count === 0) {
+        await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
+        setExit(EXIT.invalid);
+      } else if (invalid > 0) {
+        await write(
+          io.stderr,
+          `agentos: ${invalid} of ${count} request${count > 1 ? 's were' : ' was'} invalid [AOS_REQUEST_INVALID]\n`,
+        );
+        setExit(EXIT.invalid);
+      }
+    });
 
   decisionOptions(policy.command('explain').description('decide requests and explain each decision'))
     .option('--json', 'print each explanation as JSON (one per line)')

@@ -69,7 +69,8 @@ export async function* readRequestBatches(input: Readable, name: string): AsyncG
   else if (pending.trim() !== '') yield [parseLine(pending, lineNo + 1)];
 }
 
-function parseLine(text: string, line: number): RequestItem {
+/** Parses one line (or document) into a request, or says why it is not one. */
+export function parseLine(text: string, line: number): RequestItem {
   let value: unknown;
   try {
     value = JSON.parse(text);
