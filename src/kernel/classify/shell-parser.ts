@@ -42,9 +42,18 @@ export function nodeType(node: ShNode): string {
 /** Every node of a tree, depth first, in source order. */
 export function allNodes(root: ShNode): ShNode[] {
   const out: ShNode[] = [];
-  syntax.Walk(root, (node) => {
-    if (node !== null) out.push(node);
+  const visit = (node: ShNode | null): boolean => {
+    if (node === null) return true;
+    out.push(node);
+    // INVARIANT: mvdan-sh 0.10's Walk skips `${x:offset:length}`; `${x:$(rm -rf /)}` runs `rm` all the same
+    if (syntax.NodeType(node) === 'ParamExp') {
+      const slice = node['Slice'] as ShNode | null | undefined;
+      for (const part of [slice?.['Offset'], slice?.['Length']]) {
+        if (part !== null && typeof part === 'object') syntax.Walk(part as ShNode, visit);
+      }
+    }
     return true;
-  });
+  };
+  syntax.Walk(root, visit);
   return out;
 }

@@ -13,6 +13,10 @@ export interface ShellWord {
    * expansion, or an unquoted glob or brace pattern (which expands to file names or several words).
    */
   readonly dynamic: boolean;
+  /** True when the word contains an expansion (not only a pattern); absent means the same as `dynamic`. */
+  readonly expands?: boolean;
+  /** The literal text before the first expansion (all of `value` when there is none); absent means `''`. */
+  readonly prefix?: string;
 }
 
 /** Simple `$'…'` escapes (bash `ANSI-C quoting`). */
@@ -40,7 +44,8 @@ export function wordOf(word: ShNode): ShellWord {
   let value = '';
   // `shape` is the word as the expander sees it: unquoted characters as-is, quoted ones as `_`
   let shape = '';
-  let dynamic = false;
+  let expands = false;
+  let prefix = '';
   const quoted = (text: string): void => {
     value += text;
     shape += '_'.repeat(text.length);
@@ -62,15 +67,19 @@ export function wordOf(word: ShNode): ShellWord {
       case 'DblQuoted':
         for (const inner of asNodes(part['Parts'])) {
           if (nodeType(inner) === 'Lit') quoted(doubleQuotedLit(String(inner['Value'])));
-          else dynamic = true;
+          else if (!expands) {
+            expands = true;
+            prefix = value;
+          }
         }
         break;
       default:
         // ParamExp, CmdSubst, ArithmExp, ProcSubst, ExtGlob, BraceExp, and anything newer
-        dynamic = true;
+        if (!expands) prefix = value;
+        expands = true;
     }
   }
-  return { value, dynamic: dynamic || isPattern(shape) };
+  return { value, dynamic: expands || isPattern(shape), expands, prefix: expands ? prefix : value };
 }
 
 /** True when unquoted text would expand: a glob (`*`, `?`, `[…]`) or a brace list/range (`{a,b}`, `{1..3}`). */

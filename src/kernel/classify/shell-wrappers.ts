@@ -25,6 +25,12 @@ export interface WrapperSpec {
   readonly defaultCommand?: string;
   /** True when the wrapper appends its input to the command line (xargs), so a missing command is dynamic. */
   readonly appendsInput?: boolean;
+  /** Options whose value is a `NAME=value` environment assignment (`systemd-run -E PATH=…`). */
+  readonly envValued?: readonly string[];
+  /** True when, without a command, the wrapper runs a shell reading standard input (`fakeroot`). */
+  readonly shellWithoutCommand?: boolean;
+  /** True when the wrapper expands `$VAR` in the command itself (`systemd-run`), so `$` is dynamic. */
+  readonly expandsVariables?: boolean;
 }
 
 /** Every wrapper the shell classifier sees through, by command basename. */
@@ -87,6 +93,88 @@ export const WRAPPERS: Readonly<Record<string, WrapperSpec>> = {
     positional: 1,
     shellString: ['-c', '--command'],
   },
+  fakeroot: { valued: 'lsib', longValued: ['--lib', '--faked'], shellWithoutCommand: true },
+  setpriv: {
+    longValued: [
+      '--bounding-set',
+      '--groups',
+      '--inh-caps',
+      '--ambient-caps',
+      '--securebits',
+      '--pdeathsig',
+      '--selinux-label',
+      '--apparmor-profile',
+      '--landlock-access',
+      '--landlock-rule',
+      '--seccomp-filter',
+      '--ruid',
+      '--euid',
+      '--rgid',
+      '--egid',
+      '--reuid',
+      '--regid',
+    ],
+  },
+  'systemd-run': {
+    valued: 'upEHMC',
+    longValued: [
+      '--unit',
+      '--property',
+      '--description',
+      '--slice',
+      '--uid',
+      '--gid',
+      '--nice',
+      '--working-directory',
+      '--setenv',
+      '--on-active',
+      '--on-boot',
+      '--on-startup',
+      '--on-unit-active',
+      '--on-unit-inactive',
+      '--on-calendar',
+      '--timer-property',
+      '--path-property',
+      '--socket-property',
+      '--service-type',
+      '--host',
+      '--machine',
+      '--capsule',
+      '--expand-environment',
+    ],
+    envValued: ['-E', '--setenv'],
+    expandsVariables: true,
+  },
+  'flatpak-spawn': {
+    longValued: [
+      '--forward-fd',
+      '--env',
+      '--unset-env',
+      '--sandbox-expose',
+      '--sandbox-expose-ro',
+      '--sandbox-expose-path',
+      '--sandbox-expose-path-ro',
+      '--sandbox-flag',
+      '--directory',
+      '--app-path',
+      '--usr-path',
+    ],
+    envValued: ['--env'],
+  },
+  runuser: {
+    valued: 'gGsuwc',
+    longValued: [
+      '--group',
+      '--supp-group',
+      '--shell',
+      '--user',
+      '--whitelist-environment',
+      '--command',
+      '--session-command',
+    ],
+    shellString: ['-c', '--command', '--session-command'],
+    shellWithoutCommand: true,
+  },
   xargs: {
     valued: 'adEILnPs',
     longValued: [
@@ -113,6 +201,10 @@ export interface WrapperArgs {
   readonly replace?: string | undefined;
   /** An option word the shell computes at run time: its meaning cannot be known. */
   readonly dynamic?: ShellWord | undefined;
+  /** Values of `envValued` options (`NAME=value`). */
+  readonly environment: readonly ShellWord[];
+  /** Every option word read (`-u`, `--user=x`), in order. */
+  readonly options: readonly string[];
 }
 
 /**
@@ -122,14 +214,19 @@ export interface WrapperArgs {
 export function readWrapperArgs(spec: WrapperSpec, args: readonly ShellWord[]): WrapperArgs {
   let shellString: ShellWord | undefined;
   let replace: string | undefined;
+  const environment: ShellWord[] = [];
+  const options: string[] = [];
   let i = 0;
   const valueAt = (j: number): ShellWord | undefined => args[j];
   for (; i < args.length; i++) {
     const arg = args[i] as ShellWord;
     const v = arg.value;
-    if (arg.dynamic) return { index: i, dynamic: arg };
+    if (arg.dynamic) return { index: i, dynamic: arg, environment, options };
     if (v === '--') {
-      i++;
+      // env and sudo still read `NAME=value` words after `--` (`env -i -- A=1 cmd`)
+      for (i++; spec.assignments && i < args.length && /^[^=]+=/.test(args[i]?.value ?? ''); i++) {
+        if (args[i]?.dynamic) return { index: i, dynamic: args[i], environment, options };
+      }
       break;
     }
     if (v === '-' && spec.loneDash) continue;
@@ -138,6 +235,7 @@ export function readWrapperArgs(spec: WrapperSpec, args: readonly ShellWord[]): 
       if (spec.assignments && /^[^=]+=/.test(v)) continue;
       break;
     }
+    options.push(v);
     if (v.startsWith('--')) {
       const eq = v.indexOf('=');
       const name = eq === -1 ? v : v.slice(0, eq);
@@ -146,6 +244,7 @@ export function readWrapperArgs(spec: WrapperSpec, args: readonly ShellWord[]): 
       else if (spec.longValued?.includes(name)) value = valueAt(++i);
       if (spec.shellString?.includes(name)) shellString = value ?? { value: '', dynamic: true };
       if (spec.replace?.includes(name)) replace = value?.value ?? '{}';
+      if (spec.envValued?.includes(name)) environment.push(value ?? { value: '', dynamic: true });
       continue;
     }
     // a cluster of short options: `-xvu root`, `-uroot`, `-n5`
@@ -160,17 +259,18 @@ export function readWrapperArgs(spec: WrapperSpec, args: readonly ShellWord[]): 
       const attached = v.slice(k + 1);
       const value = attached !== '' ? { value: attached, dynamic: false } : valueAt(++i);
       if (spec.shellString?.includes('-' + letter)) shellString = value ?? { value: '', dynamic: true };
+      if (spec.envValued?.includes('-' + letter)) environment.push(value ?? { value: '', dynamic: true });
       break;
     }
   }
   // positionals come after the options; flock also takes `-c` after its lock file
   for (let p = 0; p < (spec.positional ?? 0) && i < args.length; p++, i++) {
-    if (args[i]?.dynamic) return { index: i, dynamic: args[i] };
+    if (args[i]?.dynamic) return { index: i, dynamic: args[i], environment, options };
   }
   const next = args[i]?.value;
   if (spec.shellString && next !== undefined && spec.shellString.includes(next)) {
     shellString = args[i + 1] ?? { value: '', dynamic: true };
     i = args.length;
   }
-  return { index: i, shellString, replace };
+  return { index: i, shellString, replace, environment, options };
 }

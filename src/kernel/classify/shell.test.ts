@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from './index.js';
@@ -253,5 +257,331 @@ describe('shell classifier', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  describe('arithmetic and variable names', () => {
+    // each runs `rm` in GNU bash 5.2 although the `$(…)` is quoted (see the differential test below)
+    it.each([
+      ["ls && [[ 1 -eq 'a[$(rm -rf /)]' ]]"],
+      ["[[ 'a[$(rm -rf /)]' -lt 1 ]]"],
+      ["echo ${x:'a[$(rm -rf /)]'}"],
+      ["echo ${x:1:'a[$(rm -rf /)]'}"],
+      ["printf -v 'a[$(rm -rf /)]' x"],
+      ["printf -v'a[$(rm -rf /)]' x"],
+      ["test -v 'a[$(rm -rf /)]'"],
+      ["[ -v 'a[$(rm -rf /)]' ]"],
+      ["[[ -v 'a[$(rm -rf /)]' ]]"],
+      ["(( 'a[$(rm -rf /)]' ))"],
+      ['(( "a[$(rm -rf /)]" ))'],
+      ["echo $(( 'a[$(rm -rf /)]' ))"],
+      ["echo $[ 'a[$(rm -rf /)]' ]"],
+      ["for (( i = 'a[$(rm -rf /)]'; ; )); do :; done"],
+      ["read 'a[$(rm -rf /)]' <<< x"],
+      ["read -r -a 'a[$(rm -rf /)]' <<< x"],
+      ["let 'x=a[$(rm -rf /)]'"],
+      ["builtin let 'x=a[$(rm -rf /)]'"],
+      ["declare -i x='a[$(rm -rf /)]'"],
+      ["declare 'a[$(rm -rf /)]=1'"],
+      ["f() { local 'a[$(rm -rf /)]=1'; }; f"],
+      ["typeset 'a[$(rm -rf /)]=1'"],
+      ["export 'a[$(rm -rf /)]=1'"],
+      ["readonly 'a[$(rm -rf /)]=1'"],
+      ["command declare 'a[$(rm -rf /)]=1'"],
+      ["unset 'a[$(rm -rf /)]'"],
+      ["unset -v 'a[`rm -rf /`]'"],
+      ["declare -a a='($(rm -rf /))'"],
+      ["declare -a 'a=([$(rm -rf /)]=1)'"],
+      ["x='a[$(rm -rf /)]'; (( x ))"],
+      ["x='a[$(rm -rf /)]'; declare -i n; n=x"],
+      ["echo $(( ${x:-'a[$(rm -rf /)]'} ))"],
+    ])('refuses %j as dynamic and reports the rm hidden in it', (command) => {
+      const c = shell(command);
+      expect(c.risk).toBe('critical');
+      expect(c.facts['shell.dynamic']).toBe(true);
+      expect(c.facts['shell.error']).toMatch(/^[a-z`$]/);
+      expect(c.facts['shell.commands']).toContain('rm');
+    });
+
+    it.each([
+      // a `$` expansion inside a subscript: what it holds is evaluated, and may hold `a[$(…)]`
+      ['(( a[$key] ))'],
+      ['arr[$i]=x'],
+      ['echo "${arr[$i]}"'],
+      ['a=([$i]=1)'],
+      ['[[ -v a[$i] ]]'],
+      ['declare -A m; m[$k]=1'],
+      // values only known at run time, evaluated as arithmetic
+      ['read x < f; echo $((x))'],
+      ['x=$(cat f); (( x > 1 ))'],
+      ['echo $(( $(cat f) + 1 ))'],
+      ['[[ $(wc -l < f) -gt 5 ]]'],
+      ['echo ${s:$(cat f)}'],
+      ['echo ${a[$(cat f)]}'],
+      ['for n in $(cat f); do (( n )); done'],
+      ['for n; do (( n )); done'],
+      ['select n in a b; do (( n )); done'],
+      ['f() { (( $1 > 0 )); }; f x'],
+      ['f() { local n=$1; (( n > 0 )); }; f x'],
+      ['read; (( REPLY ))'],
+      ['mapfile < f; (( MAPFILE[0] ))'],
+      ['[[ $(cat f) =~ (.*) ]]; (( BASH_REMATCH[1] ))'],
+      ['getopts a: o; (( OPTARG ))'],
+      ['printf -v n %s "$(cat f)"; (( n ))'],
+      ['source ./vars.sh; (( n > 1 ))'],
+      ['x=abc; (( x ))'],
+      ['echo $(( ${!name} ))'],
+      ['declare -i n; read n'],
+      ['local -i n=$1'],
+      ['env "A=$(cat f)" bash -c "(( A ))"'],
+      ["sh -c '(( x ))'; read x"],
+      // names computed at run time
+      ['read "$name"'],
+      ['printf -v "$name" x'],
+      ['unset "$name"'],
+      ['test -v "$name"'],
+      ['builtin let "$expr"'],
+      ['mapfile -C "$cb" < f'],
+      ['printf -v"$name" %s x'],
+      ['read -ra"$name"'],
+      ['read -p "$prompt" -a"$name"'],
+      ['unset -v"$x"'],
+    ])('refuses %j as dynamic', (command) => {
+      const c = shell(command);
+      expect(c.risk).toBe('critical');
+      expect(c.facts['shell.dynamic']).toBe(true);
+      expect(c.facts['shell.error']).toMatch(/^[a-z`$]/);
+    });
+
+    it.each([
+      ['(( i++ ))', []],
+      ['i=0; while (( i < 3 )); do (( i++ )); done', []],
+      ['for ((i = 0; i < n; i++)); do echo $i; done', ['echo']],
+      ['n=5; x=$((n * 2)); (( x > n ))', []],
+      ['for i in 0 1 2; do (( i )); done', []],
+      ['arr[0]=x; arr[i+1]=y', []],
+      ['echo ${#arr[@]} ${arr[@]} ${arr[*]} ${arr[i]} ${arr[-1]} ${#s}', ['echo']],
+      ['[[ $COUNT -eq 1 ]]', []],
+      ['[[ $# -eq 0 && $? -ne 1 ]]', []],
+      ['echo $(( 16#ff + 0x1f + 2#101 + ${#s} ))', ['echo']],
+      ['echo ${s:1:2} ${s: -3}', ['echo']],
+      ["echo '$(date)' 'a[$(rm -rf /)]'", ['echo']],
+      ['[ "$(cat f)" -eq 1 ]', ['[', 'cat']],
+      ['test "$(cat f)" -gt 1', ['cat', 'test']],
+      ["printf '%d\\n' 'a[$(rm -rf /)]'", ['printf']],
+      ['read -r line < f; echo "$line"', ['echo', 'read']],
+      ['unset arr[0]; unset -f f', ['unset']],
+      ['declare -a a=(1 2); declare -i n=5; local x=$HOME', ['declare', 'local']],
+      ["declare x='$(not run)'", ['declare']],
+      ['printf \'%s\\n\' "-$flag" "$x"', ['printf']],
+      ['read -p "$prompt" -r line', ['read']],
+    ])('leaves %j static', (command, expected) => {
+      const c = shell(command);
+      expect(c.facts['shell.error']).toBeUndefined();
+      expect(c.facts['shell.commands']).toEqual(expected);
+      expect(c.risk).toBe('medium');
+    });
+
+    it('walks ${x:offset:length}, which the parser library skips', () => {
+      const c = shell('echo ${x:1:$(rm -rf /)}');
+      expect(c.facts['shell.commands']).toEqual(['echo', 'rm']);
+      expect(c.risk).toBe('critical');
+      expect(shell('echo "${x:-${y:$(shred k)}}"').facts['shell.commands']).toContain('shred');
+    });
+
+    it.skipIf(!existsSync('/bin/bash'))('agrees with GNU bash on what runs hidden code', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agentos-shell-'));
+      try {
+        const runs = (command: string): boolean => {
+          const mark = join(dir, 'ran');
+          rmSync(mark, { force: true });
+          const script = command.replaceAll('PAYLOAD', `$(touch ${mark})`);
+          try {
+            execFileSync('/bin/bash', ['-c', script], { cwd: dir, stdio: 'ignore', timeout: 5000 });
+          } catch {
+            // a failing command may still have run the payload
+          }
+          return existsSync(mark);
+        };
+        const hidden = [
+          "[[ 1 -eq 'a[PAYLOAD]' ]]",
+          "x=abc; echo ${x:'a[PAYLOAD]'}",
+          "printf -v 'a[PAYLOAD]' x",
+          "test -v 'a[PAYLOAD]'",
+          "(( 'a[PAYLOAD]' ))",
+          "read 'a[PAYLOAD]' <<< x",
+          "let 'x=a[PAYLOAD]'",
+          "declare -i x='a[PAYLOAD]'",
+          "declare 'a[PAYLOAD]=1'",
+          "a=(1); unset 'a[PAYLOAD]'",
+          "declare -a a='(PAYLOAD)'",
+          "x='a[PAYLOAD]'; (( x++ ))",
+          "x='a[PAYLOAD]'; [[ $x -eq 1 ]]",
+          "x='a[PAYLOAD]'; arr[$x]=1",
+          "echo 'a[PAYLOAD]' | { read v; (( v )); }",
+          "mapfile -C 'PAYLOAD #' -c 1 <<< x",
+        ];
+        for (const command of hidden) {
+          expect(runs(command), command).toBe(true);
+          // refused as dynamic, or the hidden command is reported to deny lists (both when it is visible)
+          const c = shell(command.replaceAll('PAYLOAD', '$(rm -rf /)'));
+          const seen = (c.facts['shell.commands'] as string[]).includes('rm') && c.risk !== 'medium';
+          expect(seen || (c.facts['shell.dynamic'] === true && c.risk === 'critical'), command).toBe(true);
+        }
+        const inert = [
+          "echo 'a[PAYLOAD]'",
+          "[ 1 -eq 'a[PAYLOAD]' ]",
+          "printf %d 'a[PAYLOAD]'",
+          'x=5; (( x++ ))',
+        ];
+        for (const command of inert) {
+          expect(runs(command), command).toBe(false);
+          expect(
+            shell(command.replaceAll('PAYLOAD', '$(rm -rf /)')).facts['shell.commands'],
+            command,
+          ).not.toContain('rm');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('assignments that change what commands run', () => {
+    it.each([
+      ["export 'PATH=/tmp/evil'; ls"],
+      ['declare "PATH=/tmp/evil"; ls'],
+      ["export PA''TH=/tmp/evil; ls"],
+      ["declare -x -- 'LD_PRELOAD=/tmp/x.so'; ls"],
+      ["typeset -gx 'IFS=/'"],
+      ["f() { local 'PATH=/tmp'; ls; }; f"],
+      ['readonly "BASH_ENV=/tmp/x"'],
+      ['export PATH+=:/tmp/evil'],
+      ['builtin export PATH=/tmp/evil'],
+      ["command declare 'PATH=/tmp'"],
+      ['for PATH in /tmp/evil; do ls; done'],
+      ['select IFS in /; do ls; done'],
+      ['getopts a PATH'],
+      ['mapfile -t PATH < f'],
+      ['systemd-run -E LD_PRELOAD=/x.so ls'],
+      ['systemd-run --setenv=PATH=/tmp ls'],
+      ['flatpak-spawn --env=PATH=/tmp ls'],
+    ])('refuses %j', (command) => {
+      const c = shell(command);
+      expect(c.risk).toBe('critical');
+      expect(c.facts['shell.error']).toMatch(/^assignment to `(PATH|LD_PRELOAD|IFS|BASH_ENV)` changes/);
+    });
+
+    it.each([
+      ['declare -n p=PATH; p=/tmp/evil; ls'],
+      ["declare -n 'p=PATH'"],
+      ['typeset -n p'],
+      ['f() { local -n r=$1; r=/tmp; }; f PATH'],
+      ['declare -gn p=PATH'],
+      ['builtin declare -n p=PATH'],
+      ['declare "$opt" p=PATH'],
+      ['export "$X"; ls'],
+      ['declare "$name=1"'],
+    ])('refuses namerefs and computed names as dynamic: %j', (command) => {
+      const c = shell(command);
+      expect(c.risk).toBe('critical');
+      expect(c.facts['shell.dynamic']).toBe(true);
+    });
+
+    it('does not read `export -n` (un-export) as a nameref', () => {
+      expect(shell('export -n FOO').facts['shell.dynamic']).toBeUndefined();
+      expect(shell('export -n FOO').risk).toBe('medium');
+    });
+  });
+
+  it.each([
+    ['eval -- rm -rf /', ['eval', 'rm']],
+    ["eval -- 'rm -rf /'", ['eval', 'rm']],
+    ["builtin eval -- 'rm -rf /'", ['builtin', 'eval', 'rm']],
+    ["command eval -- 'rm x'", ['command', 'eval', 'rm']],
+    ["trap -- 'rm x' EXIT", ['rm', 'trap']],
+    ['runuser -u nobody -- rm x', ['rm', 'runuser']],
+    ['runuser -u nobody rm x', ['rm', 'runuser']],
+    ['runuser --user=nobody -g wheel -- rm x', ['rm', 'runuser']],
+    ["runuser -u nobody -c 'rm x'", ['rm', 'runuser']],
+    ["runuser root -c 'rm x'", ['rm', 'runuser']],
+    ["runuser - root --command='rm x'", ['rm', 'runuser']],
+    ["su -lc 'rm x' root", ['rm', 'su']],
+    ["su -s /bin/sh root -c 'rm x'", ['rm', 'su']],
+    ["su root -- -c 'rm x'", ['rm', 'su']],
+    ['systemd-run rm x', ['rm', 'systemd-run']],
+    ['systemd-run --user --scope -p MemoryMax=1G --unit=x -E A=1 --wait rm x', ['rm', 'systemd-run']],
+    ['systemd-run --on-active 30 -- rm x', ['rm', 'systemd-run']],
+    ["script -qc 'rm x' /dev/null", ['rm', 'script']],
+    ["script --command 'rm x' out.log", ['rm', 'script']],
+    ["script out.log -c 'rm x'", ['rm', 'script']],
+    ['fakeroot rm x', ['fakeroot', 'rm']],
+    ['fakeroot -l /lib/x.so -s state -- rm x', ['fakeroot', 'rm']],
+    ['setpriv --reuid=1000 --regid 1000 --init-groups --no-new-privs rm x', ['rm', 'setpriv']],
+    ['flatpak-spawn --host --directory /tmp --env=A=1 rm x', ['flatpak-spawn', 'rm']],
+    ["sg wheel 'rm x'", ['rm', 'sg']],
+    ["sg - wheel -c 'rm x'", ['rm', 'sg']],
+    ['sudo -u x -- rm x', ['rm', 'sudo']],
+    ['sudo -- rm x', ['rm', 'sudo']],
+    ['env -- rm x', ['env', 'rm']],
+    ['env -i -- A=1 rm x', ['env', 'rm']],
+    ['timeout -s KILL 5 rm x', ['rm', 'timeout']],
+    ['timeout -sKILL -k5 5 rm x', ['rm', 'timeout']],
+    ['timeout -- 5 rm x', ['rm', 'timeout']],
+    ['nice -n5 rm x', ['nice', 'rm']],
+    ['nice --adjustment=5 -- rm x', ['nice', 'rm']],
+    ['nohup -- rm x', ['nohup', 'rm']],
+    ["mapfile -C 'rm -rf / #' -c 1 < f", ['mapfile', 'rm']],
+    ["readarray -t -C 'shred k #' arr < f", ['readarray', 'shred']],
+  ])('sees through %j to %j', (command, expected) => {
+    expect(commands(command)).toEqual(expected);
+  });
+
+  it.each([['fakeroot'], ['script -q /dev/null'], ['sg wheel'], ['runuser root']])(
+    'rates %j, a shell reading standard input, high',
+    (command) => {
+      const c = shell(command);
+      expect(c.facts['shell.error']).toBeUndefined();
+      expect(c.risk).toBe('high');
+    },
+  );
+
+  it("refuses systemd-run's own variable expansion in the command name", () => {
+    const c = shell("systemd-run '$CMD' x");
+    expect(c.facts['shell.dynamic']).toBe(true);
+    expect(c.risk).toBe('critical');
+  });
+
+  describe('shell.programs', () => {
+    it.each([
+      ['git status', ['git']],
+      ['./git status', ['./git']],
+      ['/tmp/x/git status && git log', ['/tmp/x/git', 'git']],
+      ['"/usr/bin/r""m" x; \\rm y', ['/usr/bin/rm', 'rm']],
+      ['sudo ./deploy', ['./deploy', 'sudo']],
+      ['timeout 5 ../bin/ls', ['../bin/ls', 'timeout']],
+      ['ls | xargs', ['echo', 'ls', 'xargs']],
+      ["sh -c './x'", ['./x', 'sh']],
+      ['find . -exec ./clean {} +', ['./clean', 'find']],
+      ['export A=1; let x=1', ['export', 'let']],
+      ['echo ./git', ['echo']],
+    ])('%j runs programs %j', (command, expected) => {
+      const c = shell(command);
+      expect(c.facts['shell.error']).toBeUndefined();
+      expect(c.facts['shell.programs']).toEqual(expected);
+    });
+
+    it('keeps basenames in shell.commands', () => {
+      expect(shell('./git status; /usr/bin/git log').facts['shell.commands']).toEqual(['git']);
+      expect(shell('./git status; /usr/bin/git log').facts['shell.programs']).toEqual([
+        './git',
+        '/usr/bin/git',
+      ]);
+    });
+
+    it('is reported alongside a dynamic command', () => {
+      const c = shell('./x; $CMD');
+      expect(c.facts['shell.programs']).toEqual(['./x']);
+      expect(c.facts['shell.dynamic']).toBe(true);
+    });
   });
 });

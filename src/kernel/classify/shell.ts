@@ -3,21 +3,29 @@
  * parser (mvdan/sh, see `shell-parser.ts`) and followed through wrappers and nested shells.
  *
  * Followed: pipelines, `&&`/`||`/`;` lists, subshells, groups, control flow, functions, `$(…)` and backticks,
- * process substitution, here-documents, `sh|bash|zsh|… -c STRING` (parsed recursively), `eval` and `trap`
- * with literal code, `alias` values, wrappers (`shell-wrappers.ts`: env, sudo, nohup, timeout, xargs, …),
- * `find -exec/-execdir/-ok/-okdir`, `su -c`, `watch`. Names are basenames after quote removal
- * (`"/usr/bin/r""m"` → `rm`, `\rm` → `rm`, `$'\x72m'` → `rm`).
+ * process substitution, here-documents, `sh|bash|zsh|… -c STRING` (parsed recursively), `eval` (after `--`)
+ * and `trap` with literal code, `alias` values, `mapfile -C` callbacks, wrappers (`shell-wrappers.ts`: env,
+ * sudo, nohup, timeout, xargs, systemd-run, …), and `shell-runners.ts`: `find -exec`, `su`/`runuser`/`script
+ * -c`, `sg`, `watch`. Names are basenames after quote removal (`"/usr/bin/r""m"` → `rm`, `\rm` → `rm`,
+ * `$'\x72m'` → `rm`); `shell.programs` keeps them as written.
  *
- * Known limit: bash evaluates variables in arithmetic contexts as expressions, and `a[$(cmd)]` inside such a
- * value runs `cmd` (`read X < f; echo $((X))`); the value is not in the command line, so it cannot be seen here.
+ * Arithmetic and variable names (`shell-arith.ts`, `shell-names.ts`, `shell-vars.ts`): bash evaluates array
+ * subscripts there and runs the command substitutions in them, even in quoted text, and evaluates variables'
+ * values the same way; whatever could hide code this way makes the line dynamic.
  */
 import type { Classification, RiskLevel } from '../types.js';
 import { MAX_INPUT_LENGTH, describe, quote, unclassifiable } from './result.js';
 import type { ShNode } from './shell-parser.js';
 import { allNodes, nodeType, parseShell } from './shell-parser.js';
+import { checkArithmetic } from './shell-arith.js';
+import { checkNamingBuiltin, namesVariables } from './shell-names.js';
 import type { ShellWord } from './shell-words.js';
 import { asNodes, wordOf } from './shell-words.js';
+import type { VarFindings } from './shell-vars.js';
+import { assign, checkDeclClause, finishVariables, newVariables } from './shell-vars.js';
 import { WRAPPERS, readWrapperArgs } from './shell-wrappers.js';
+import type { Context, Runner } from './shell-runners.js';
+import { runCommandOption, runFind, runShell, runSg, runWatch, runsAsUser } from './shell-runners.js';
 
 /** How many shell strings deep (`sh -c "sh -c '…'"`) and wrappers long (`sudo nice env …`) analysis follows. */
 const MAX_DEPTH = 16;
@@ -57,15 +65,11 @@ const HIGH_RISK_COMMANDS: ReadonlySet<string> = new Set([
   'hash', 'enable', 'source', '.',
 ]); // prettier-ignore
 
-/** Variables that change which program a name runs or inject code into shells and the dynamic linker. */
-const HIJACKING_VARIABLES: ReadonlySet<string> = new Set([
-  'PATH', 'IFS', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND',
-  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT',
-]); // prettier-ignore
-
 /** What analysis found so far. */
-interface Findings {
+interface Findings extends VarFindings {
   readonly commands: Set<string>;
+  /** Command names as written, after quote removal (`./git`, `/usr/bin/rm`). */
+  readonly programs: Set<string>;
   /** Why a command cannot be known statically (`shell.dynamic`), first reason only. */
   dynamic?: string | undefined;
   /** Why the command line cannot be analysed (`shell.error`), first reason only. */
@@ -76,23 +80,16 @@ interface Findings {
   destructive: boolean;
 }
 
-/** Where a command line came from: substitution contexts change what counts as dynamic. */
-interface Context {
-  readonly depth: number;
-  /** Text the running wrapper replaces with input (`find -exec … {}`, `xargs -I R`). */
-  readonly replace?: string | undefined;
-  /** True when the running wrapper appends input words to the command (xargs). */
-  readonly appendsInput?: boolean | undefined;
-}
-
 /**
  * Classifies a shell command line (`args.command`). Facts: `shell.commands` (sorted, deduplicated basenames of
- * every command that would run); on failure `shell.error` and, when a command name is computed at run time
- * (`$CMD`, `$(…)`, globs, `eval "$x"`, `sh -c "$x"`), `shell.dynamic: true`. Risk: medium; high when a
- * command is in the destructive/privileged list (rm, dd, mkfs*, chmod, chown, sudo, kill, …), for
+ * every command that would run), `shell.programs` (the same names as written, not basenamed: `./git`,
+ * `/tmp/x/git`); on failure `shell.error` and, when a command name is computed at run time (`$CMD`, `$(…)`,
+ * globs, `eval "$x"`, `sh -c "$x"`) or bash could run code hidden in arithmetic or a variable name
+ * (`(( 'a[$(rm)]' ))`, `read x; (( x ))`, `arr[$i]=1`, `declare -n`), `shell.dynamic: true`. Risk: medium;
+ * high when a command is in the destructive/privileged list (rm, dd, mkfs*, chmod, chown, sudo, kill, …), for
  * `find -delete`, redirection to bash's `/dev/tcp|udp/…`, or when a shell or `source` runs a script file or
- * standard input (`curl … | sh`);
- * critical for anything dynamic or unparseable, and for assignments to PATH, IFS, LD_PRELOAD and the like.
+ * standard input (`curl … | sh`); critical for anything dynamic or unparseable, and for assignments to PATH,
+ * IFS, LD_PRELOAD and the like (however quoted, through any declaration builtin, loop or wrapper).
  */
 export function classifyShell(command: unknown): Classification {
   if (typeof command !== 'string')
@@ -103,18 +100,47 @@ export function classifyShell(command: unknown): Classification {
   }
   // INVARIANT: bash cannot carry NUL in a command line; a parser that did would see text bash never would
   if (command.includes('\0')) return unclassifiable('shell', 'command contains a nul byte');
-  const found: Findings = { commands: new Set(), unseenCode: false, destructive: false };
+  const found = newFindings();
   analyseScript(command, found, { depth: 0 });
+  finishVariables(found);
+  if (found.dynamic !== undefined) revealHidden(found);
   const commands = [...found.commands].sort();
+  const programs = [...found.programs].sort();
   if (found.error !== undefined || found.dynamic !== undefined) {
     return unclassifiable('shell', found.error ?? found.dynamic ?? '', {
       'shell.commands': commands,
+      'shell.programs': programs,
       ...(found.dynamic !== undefined ? { 'shell.dynamic': true } : {}),
     });
   }
   const highNames = commands.some((c) => HIGH_RISK_COMMANDS.has(c) || c.startsWith('mkfs'));
   const risk: RiskLevel = highNames || found.unseenCode || found.destructive ? 'high' : 'medium';
-  return { facts: { 'shell.commands': commands }, risk };
+  return { facts: { 'shell.commands': commands, 'shell.programs': programs }, risk };
+}
+
+function newFindings(): Findings {
+  return {
+    commands: new Set(),
+    programs: new Set(),
+    vars: newVariables(),
+    hidden: [],
+    unseenCode: false,
+    destructive: false,
+  };
+}
+
+/**
+ * Adds the commands in code bash would run from quoted text (`(( 'a[$(rm -rf /)]' ))` runs `rm`) to a line
+ * that is already dynamic, so deny lists see them too. Best effort: text that does not parse adds nothing.
+ */
+function revealHidden(found: Findings): void {
+  for (let i = 0; i < found.hidden.length && i < MAX_DEPTH; i++) {
+    const scratch = newFindings();
+    analyseScript(found.hidden[i] as string, scratch, { depth: 1 });
+    for (const c of scratch.commands) found.commands.add(c);
+    for (const p of scratch.programs) found.programs.add(p);
+    found.hidden.push(...scratch.hidden);
+  }
 }
 
 /** Parses a script and analyses every command in it. */
@@ -129,27 +155,23 @@ function analyseScript(src: string, found: Findings, ctx: Context): void {
     return;
   }
   for (const node of allNodes(parsed.tree)) {
+    // arithmetic, subscripts and assignments (which also carry the PATH guard) in any node
+    checkArithmetic(node, found);
     switch (nodeType(node)) {
       case 'CallExpr':
-        checkAssignments(asNodes(node['Assigns']), found);
         runArgv(asNodes(node['Args']).map(wordOf), found, ctx);
         break;
       case 'DeclClause': {
         // declare, local, export, readonly, typeset, nameref
         const variant = String((node['Variant'] as ShNode | null)?.['Value'] ?? 'declare');
         found.commands.add(variant);
-        checkAssignments(asNodes(node['Args']), found);
-        for (const assign of asNodes(node['Args'])) {
-          const value = assign['Value'] as ShNode | null;
-          // `export $X` assigns a variable whose name and value are both computed at run time
-          if (assign['Naked'] === true && value && wordOf(value).dynamic) {
-            found.dynamic ??= `${quote(variant)} of a variable computed at run time`;
-          }
-        }
+        found.programs.add(variant);
+        checkDeclClause(variant, asNodes(node['Args']), found);
         break;
       }
       case 'LetClause':
         found.commands.add('let');
+        found.programs.add('let');
         break;
       case 'Redirect': {
         // bash opens network connections for these paths itself: `exec 3<>/dev/tcp/host/80`
@@ -158,19 +180,6 @@ function analyseScript(src: string, found: Findings, ctx: Context): void {
         break;
       }
     }
-  }
-}
-
-function checkAssignments(assigns: readonly ShNode[], found: Findings): void {
-  for (const assign of assigns) {
-    const name = (assign['Name'] as ShNode | null)?.['Value'];
-    if (typeof name === 'string') checkVariable(name, found);
-  }
-}
-
-function checkVariable(name: string, found: Findings): void {
-  if (HIJACKING_VARIABLES.has(name) || name.startsWith('BASH_FUNC_')) {
-    found.error ??= `assignment to ${quote(name)} changes what commands run`;
   }
 }
 
@@ -193,6 +202,7 @@ function runArgv(argv: readonly ShellWord[], found: Findings, ctx: Context): voi
       return;
     }
     found.commands.add(name);
+    found.programs.add(head.value);
     const next = follow(name, words.slice(1), found, ctx);
     if (next === undefined) return;
     words = next.words;
@@ -209,12 +219,18 @@ function follow(
 ): { words: readonly ShellWord[]; ctx: Context } | undefined {
   const deeper: Context = { ...ctx, depth: ctx.depth + 1 };
   const spec = WRAPPERS[name];
+  // `runuser -u USER cmd` wraps a command; `runuser USER -c STRING` is `su`
+  if (name === 'runuser' && !runsAsUser(readWrapperArgs(WRAPPERS['runuser'] ?? {}, args).options)) {
+    if (!runCommandOption(name, args, 'gGsw', runner(found), deeper)) found.unseenCode = true;
+    return undefined;
+  }
   if (spec !== undefined) {
     const read = readWrapperArgs(spec, args);
-    if (spec.assignments) {
-      for (const a of args.slice(0, read.index)) {
-        const assigned = /^([^=-][^=]*)=/.exec(a.value)?.[1];
-        if (assigned !== undefined) checkVariable(assigned, found);
+    const environment = spec.assignments ? args.slice(0, read.index) : [];
+    for (const a of [...environment, ...read.environment]) {
+      const eq = a.value.indexOf('=');
+      if (eq > 0 && !a.value.startsWith('-')) {
+        assign(a.value.slice(0, eq), a.dynamic ? undefined : a.value.slice(eq + 1), found);
       }
     }
     if (read.dynamic) {
@@ -228,7 +244,14 @@ function follow(
     const rest = args.slice(read.index);
     if (rest.length === 0) {
       if (ctx.appendsInput) found.dynamic ??= `${quote(name)} runs a command named by its input`;
-      else if (spec.defaultCommand !== undefined) found.commands.add(spec.defaultCommand);
+      else if (spec.defaultCommand !== undefined) {
+        found.commands.add(spec.defaultCommand);
+        found.programs.add(spec.defaultCommand);
+      } else if (spec.shellWithoutCommand) found.unseenCode = true; // a shell reading standard input
+      return undefined;
+    }
+    if (spec.expandsVariables && rest[0]?.value.includes('$')) {
+      found.dynamic ??= `${quote(name)} expands variables in the command name ${quote(rest[0].value)}`;
       return undefined;
     }
     const sub: Context = spec.appendsInput
@@ -236,7 +259,7 @@ function follow(
       : deeper;
     return { words: rest, ctx: sub };
   }
-  if (SHELLS.has(name)) return runShell(name, args, found, deeper);
+  if (SHELLS.has(name)) return runShell(name, args, runner(found), deeper);
   if (FOREIGN_SHELLS.has(name)) {
     found.unseenCode = true;
     if (args.some((a) => /^-(c|command)$/i.test(a.value))) {
@@ -244,9 +267,16 @@ function follow(
     }
     return undefined;
   }
+  if (namesVariables(name)) {
+    const callback = checkNamingBuiltin(name, args, found);
+    // `mapfile -C CODE` runs CODE for every line it reads
+    if (callback !== undefined) shellCode(name, [callback], found, deeper);
+    return undefined;
+  }
   switch (name) {
     case 'eval':
-      shellCode(name, args, found, deeper);
+      // bash's eval skips a leading `--`
+      shellCode(name, args[0]?.value === '--' && !args[0].dynamic ? args.slice(1) : args, found, deeper);
       return undefined;
     case 'trap': {
       const code = args.find((a) => !a.value.startsWith('-') || a.dynamic);
@@ -262,27 +292,37 @@ function follow(
       return undefined;
     case 'source':
     case '.':
+      // the file runs in this shell: it may assign any variable
       found.unseenCode = true;
+      found.vars.unseenAssignments = true;
       return undefined;
     case 'su':
-    case 'runuser':
-      return runSu(name, args, found, deeper);
-    case 'watch':
-      return runWatch(args, found, deeper);
-    case 'read':
-    case 'mapfile':
-    case 'readarray':
-    case 'printf':
-    case 'getopts':
-      // these assign to variables they name: `read PATH < file` hijacks PATH like an assignment does
-      for (const a of args) checkVariable(a.value, found);
+      runCommandOption(name, args, 'gGsw', runner(found), deeper);
       return undefined;
+    case 'script':
+      // without -c, script runs an interactive shell reading standard input
+      if (!runCommandOption(name, args, 'EIOBTmo', runner(found), deeper)) found.unseenCode = true;
+      return undefined;
+    case 'sg':
+      runSg(args, runner(found), deeper);
+      return undefined;
+    case 'watch':
+      return runWatch(args, runner(found), deeper);
     case 'find':
-      runFind(args, found, deeper);
+      runFind(args, runner(found), deeper);
       return undefined;
     default:
       return undefined;
   }
+}
+
+/** The runner `shell-runners.ts` reports to: code and commands are analysed into `found`. */
+function runner(found: Findings): Runner {
+  return {
+    found,
+    code: (name, words, ctx) => shellCode(name, words, found, ctx),
+    argv: (words, ctx) => runArgv(words, found, ctx),
+  };
 }
 
 /** Analyses code given as words (`eval a b` joins them with spaces, as eval does). */
@@ -294,109 +334,6 @@ function shellCode(name: string, words: readonly ShellWord[], found: Findings, c
   }
   // the code is a new script: its words are not the input a wrapper substitutes or appends
   analyseScript(words.map((w) => w.value).join(' '), found, { depth: ctx.depth });
-}
-
-/** `sh [options] -c STRING [name [args…]]`, or a shell reading a script file or standard input. */
-function runShell(name: string, args: readonly ShellWord[], found: Findings, ctx: Context): undefined {
-  let command = false;
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i] as ShellWord;
-    if (a.dynamic) {
-      found.dynamic ??= `${quote(name)} option ${quote(a.value || '…')} is computed at run time`;
-      return undefined;
-    }
-    const v = a.value;
-    if (v === '--' || v === '-') {
-      i++;
-      break;
-    }
-    if (!/^[-+]./.test(v)) break;
-    if (v.startsWith('--')) {
-      if (v === '--rcfile' || v === '--init-file') i++;
-      continue;
-    }
-    if (v.startsWith('-') && v.includes('c')) command = true;
-    if (/[oO]/.test(v)) i++; // `-o pipefail`, `-O extglob`
-  }
-  if (!command) {
-    found.unseenCode = true; // runs a script file, or reads standard input (`curl … | sh`)
-    return undefined;
-  }
-  const code = args[i];
-  if (code === undefined) found.dynamic ??= `${quote(name)} -c has no command string`;
-  else shellCode(name, [code], found, ctx);
-  return undefined;
-}
-
-/** `su [options] [-] [user] -c STRING`: getopt permutes, so `-c` may come after the user. */
-function runSu(name: string, args: readonly ShellWord[], found: Findings, ctx: Context): undefined {
-  for (let i = 0; i < args.length; i++) {
-    const v = (args[i] as ShellWord).value;
-    if (v === '-c' || v === '--command') {
-      const code = args[i + 1];
-      if (code === undefined) found.dynamic ??= `${quote(name)} -c has no command string`;
-      else shellCode(name, [code], found, ctx);
-      i++;
-    } else if (v.startsWith('--command=')) {
-      shellCode(
-        name,
-        [{ value: v.slice('--command='.length), dynamic: (args[i] as ShellWord).dynamic }],
-        found,
-        ctx,
-      );
-    } else if (/^-[^-]*c./.test(v) && !v.startsWith('--')) {
-      shellCode(
-        name,
-        [{ value: v.slice(v.indexOf('c') + 1), dynamic: (args[i] as ShellWord).dynamic }],
-        found,
-        ctx,
-      );
-    } else if ((args[i] as ShellWord).dynamic) {
-      found.dynamic ??= `${quote(name)} argument ${quote(v || '…')} is computed at run time`;
-    }
-  }
-  return undefined;
-}
-
-/** `watch [options] command…`: the words are joined and run by `sh -c` (or run directly with `-x`). */
-function runWatch(
-  args: readonly ShellWord[],
-  found: Findings,
-  ctx: Context,
-): { words: readonly ShellWord[]; ctx: Context } | undefined {
-  const read = readWrapperArgs(
-    { valued: 'nqd', longValued: ['--interval', '--differences', '--equexit'] },
-    args,
-  );
-  if (read.dynamic) {
-    found.dynamic ??= `${quote('watch')} argument ${quote(read.dynamic.value || '…')} is computed at run time`;
-    return undefined;
-  }
-  const rest = args.slice(read.index);
-  if (args.slice(0, read.index).some((a) => a.value === '-x' || a.value === '--exec'))
-    return { words: rest, ctx };
-  if (rest.length > 0) shellCode('watch', rest, found, ctx);
-  return undefined;
-}
-
-/** `find … -exec|-execdir|-ok|-okdir cmd args… ;|+`: each action runs a command with `{}` replaced by names. */
-function runFind(args: readonly ShellWord[], found: Findings, ctx: Context): void {
-  const execCtx: Context = { ...ctx, replace: '{}' };
-  for (let i = 0; i < args.length; i++) {
-    const v = (args[i] as ShellWord).value;
-    if (v === '-delete') found.destructive = true;
-    if (v !== '-exec' && v !== '-execdir' && v !== '-ok' && v !== '-okdir') continue;
-    let end = i + 1;
-    while (end < args.length && !isFindTerminator(args, end)) end++;
-    runArgv(args.slice(i + 1, end), found, execCtx);
-    i = end;
-  }
-}
-
-function isFindTerminator(args: readonly ShellWord[], i: number): boolean {
-  const v = args[i]?.value;
-  return v === ';' || (v === '+' && args[i - 1]?.value === '{}');
 }
 
 /** True when a word's value is only known at run time (expansions, patterns, or input substituted into it). */
