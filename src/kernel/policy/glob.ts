@@ -4,7 +4,7 @@
  * The dialect is deliberately small, so policy authors can predict it:
  * - `*` matches any run of characters within one segment, `?` exactly one;
  * - `**` as a whole segment matches any number of segments, none included (`/prod/**` matches `/prod`
- *   and `/prod/a/b`; `a/**​/b` matches `a/b` and `a/x/y/b`); elsewhere it acts as `*`;
+ *   and `/prod/a/b`; a `**` segment between `a/` and `/b` matches `a/b` and `a/x/y/b`); elsewhere it acts as `*`;
  * - `{a,b}` matches either alternative (alternatives may nest and hold wildcards);
  * - `\` escapes the next character; a leading `!` negates the whole pattern;
  * - everything else is literal, case-sensitive. `.` and `..` are not special: file paths are normalised
