@@ -25,8 +25,10 @@ import type {
   CompiledTarget,
   PolicySet,
 } from './compile.js';
-import type { DocumentTrace, Explanation, RuleTrace } from './explanation.js';
+import type { Explanation, RuleTrace } from './explanation.js';
 import type { EvalContext } from './paths.js';
+import { record, recordDocuments, resourceMiss } from './trace.js';
+import type { Collector } from './trace.js';
 import { requestProblem } from './request.js';
 
 /** How to build an engine. */
@@ -59,15 +61,6 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const NONE: readonly never[] = Object.freeze([]);
 const ASSISTED = Object.freeze({ ...DEFAULT_APPROVAL, rule: 'autonomy.assisted' });
 const CEILING = Object.freeze({ ...DEFAULT_APPROVAL, rule: 'autonomy.risk-ceiling' });
-
-interface Collector {
-  documents: DocumentTrace[];
-  riskRules: RuleTrace[];
-  rules: RuleTrace[];
-  classification?: Explanation['classification'];
-  contract?: Explanation['contract'];
-  risk?: RiskLevel;
-}
 
 /** Decides action requests. Build one per (org, policy set); it is immutable and caches internally. */
 export class PolicyEngine {
@@ -369,14 +362,7 @@ export class PolicyEngine {
 
   /** For explanations: every rule of every document in scope (test() reports those whose action differs). */
   private fullIndex(scoped: Scoped, trace: Collector): ActionIndex {
-    for (const d of this.policies.documents) {
-      trace.documents.push({
-        name: d.name,
-        file: d.file,
-        scope: scopeText(d),
-        inScope: scoped.documents.includes(d),
-      });
-    }
+    recordDocuments(trace, this.policies.documents, scoped.documents);
     return indexOf(
       scoped.documents.flatMap((d) => d.rules),
       scoped.documents.flatMap((d) => d.riskRules),
@@ -393,33 +379,10 @@ function indexOf(rules: readonly CompiledRule[], riskRules: readonly CompiledRis
   };
 }
 
-function record(
-  trace: Collector,
-  rule: CompiledTarget,
-  effect: RuleTrace['effect'],
-  outcome: RuleTrace['outcome'],
-  why: string,
-): void {
-  (effect.startsWith('risk:') ? trace.riskRules : trace.rules).push({
-    rule: rule.key,
-    effect,
-    place: rule.place,
-    outcome,
-    why,
-  });
-}
-
 function hasDotSegment(resource: string): boolean {
   if (!resource.includes('.')) return false;
   for (const segment of resource.split('/')) if (segment === '.' || segment === '..') return true;
   return false;
-}
-
-function resourceMiss(ctx: EvalContext, rule: CompiledTarget): string {
-  if (!ctx.resourceKnown)
-    return `the resource is unknown (unclassifiable, or with \`.\`/\`..\` segments), so \`${rule.resource}\` cannot allow it`;
-  if (ctx.resource === '') return `the request has no resource to match \`${rule.resource}\``;
-  return `resource \`${ctx.resource}\` does not match \`${rule.resource}\``;
 }
 
 function appliesTo(d: CompiledDocument, agent: Agent, ancestry: readonly string[]): boolean {
@@ -429,14 +392,6 @@ function appliesTo(d: CompiledDocument, agent: Agent, ancestry: readonly string[
   if (s.role !== undefined && agent.role !== s.role) return false;
   if (s.agent !== undefined && agent.id !== s.agent) return false;
   return true;
-}
-
-function scopeText(d: CompiledDocument): string {
-  const s = d.scope;
-  if ('org' in s) return 'org';
-  return Object.entries(s)
-    .map(([k, v]) => `${k}: ${String(v)}`)
-    .join(', ');
 }
 
 function keys(rules: readonly CompiledRule[]): readonly string[] {
