@@ -161,15 +161,21 @@ export function checkDeclaration(variant: string, words: readonly ShellWord[], f
   const flags: DeclFlags = { nameref: false, integer: false };
   let options = true;
   for (const word of words) {
-    if (options && !word.dynamic && /^[-+]./.test(word.value)) {
-      if (word.value === '--') options = false;
-      flags.nameref ||= setsOption(variant, word.value, 'n');
-      flags.integer ||= setsOption(variant, word.value, 'i');
+    if (options && readOption(variant, word, flags)) {
+      options = word.value !== '--';
       continue;
     }
     options = false;
     declarationWord(variant, word, flags, found);
   }
+}
+
+/** Reads an option word (`-n`, `+x`, `--`) of a declaration into `flags`; false for an operand. */
+function readOption(variant: string, word: ShellWord, flags: DeclFlags): boolean {
+  if (word.dynamic || !/^[-+]./.test(word.value)) return false;
+  flags.nameref ||= setsOption(variant, word.value, 'n');
+  flags.integer ||= setsOption(variant, word.value, 'i');
+  return true;
 }
 
 /** The words of a `declare`/`export`/… clause as the parser gives them (assignments and naked words). */
@@ -181,10 +187,8 @@ export function checkDeclClause(variant: string, args: readonly ShNode[], found:
     const value = arg['Value'] as ShNode | null;
     if (arg['Naked'] === true && typeof name !== 'string' && value) {
       const word = wordOf(value);
-      if (options && !word.dynamic && /^[-+]./.test(word.value)) {
-        if (word.value === '--') options = false;
-        flags.nameref ||= setsOption(variant, word.value, 'n');
-        flags.integer ||= setsOption(variant, word.value, 'i');
+      if (options && readOption(variant, word, flags)) {
+        options = word.value !== '--';
         continue;
       }
       options = false;
