@@ -1,0 +1,57 @@
+/**
+ * The ledger's record and checkpoint shapes (DESIGN §5): an append-only, per-stream hash chain.
+ *
+ * `mac = HMAC-SHA256(key[keyId], prev ‖ canonical(content))`, where `content` is the record without
+ * `mac` (RFC 8785 canonical JSON), and `prev` is the previous record's `mac` in the same stream (64 zeros
+ * for the first). Checkpoints sign `(stream, seq, mac)` with Ed25519, so an auditor holding only the
+ * public key can verify what they cover.
+ */
+
+/** A JSON value, as the ledger stores it (canonicalisable: no undefined, no functions, finite numbers). */
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Record types (DESIGN §5). */
+export const RECORD_TYPES = [
+  'action.requested',
+  'action.decided',
+  'action.completed',
+  'action.failed',
+  'approval.requested',
+  'approval.granted',
+  'approval.denied',
+  'approval.expired',
+  'signal.stop',
+  'signal.cont',
+  'signal.kill',
+  'org.changed',
+  'policy.changed',
+  'credential.created',
+  'credential.revoked',
+  'key.rotated',
+  'checkpoint',
+] as const;
+
+/** One record type. */
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+/** The chain's starting `prev`. */
+export const GENESIS = '0'.repeat(64);
+
+/** One ledger record. */
+export interface LedgerRecord {
+  /** The stream (one per kernel node), so the ledger is not a global lock. */
+  readonly stream: string;
+  /** 1-based, contiguous within a stream. */
+  readonly seq: number;
+  /** ISO-8601 UTC with milliseconds. */
+  readonly time: string;
+  readonly type: RecordType;
+  readonly body: JsonValue;
+  /** The previous record's `mac` in this stream (`GENESIS` for seq 1), hex. */
+  readonly prev: string;
+  /** Which HMAC key made `mac`. */
+  readonly keyId: string;
+  /** HMAC-SHA256 over `prev ‖ canonical(record without mac)`, hex. */
+  readonly mac: string;
+}
