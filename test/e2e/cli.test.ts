@@ -159,6 +159,22 @@ describe('agentos CLI', () => {
     expect(p[7]).toMatch(/stdin:8: not JSON/);
     expect(JSON.parse(p[1000] as string).effect).toBe('require_approval'); // amount 3000 > 2500
 
+    const broken = agentos(
+      [
+        'policy',
+        'eval',
+        '--org',
+        `${onboarding}/org.yaml`,
+        '--policies',
+        `${fixtures}/bad-policies/broken.yaml`,
+        '--jobs',
+        '2',
+      ],
+      input,
+    );
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toMatch(/broken\.yaml:7:13: .*\[AOS_POLICY_INVALID\]$/m);
+
     const bad = agentos([...evalArgs, '--jobs', 'many'], '{}');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--jobs must be a whole number/);

@@ -1,10 +1,12 @@
 /**
  * `agentos policy eval --jobs N`: NDJSON decided by N worker threads, output in input order. The main
- * thread only cuts the input into blocks of whole lines and writes results back in sequence.
+ * thread only cuts the input into blocks of whole lines and writes results back in sequence; each worker
+ * loads the org and policies itself, and the first one that finds them invalid reports why.
  */
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { AgentOsError } from '../../kernel/errors.js';
+import type { ErrorCode, Problem } from '../../kernel/errors.js';
 import type { EvalCounts } from './eval-stream.js';
 import type { EvalBlock, EvalWorkerData } from './eval-worker.js';
 import { write } from './io.js';
@@ -88,10 +90,17 @@ export async function evalParallel(
   return { count, invalid };
 }
 
+/** What a worker says once it has loaded (or failed to load) its engine. */
+type Hello = { ready: true } | { failed: { code: ErrorCode; message: string; problems: Problem[] } };
+
 function startWorker(data: EvalWorkerData): Promise<Worker> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./eval-worker.js', import.meta.url), { workerData: data });
-    w.once('message', () => resolve(w));
+    w.once('message', (hello: Hello) => {
+      if ('ready' in hello) return resolve(w);
+      void w.terminate();
+      reject(new AgentOsError(hello.failed.code, hello.failed.message, { problems: hello.failed.problems }));
+    });
     w.once('error', reject);
   });
 }

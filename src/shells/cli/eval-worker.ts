@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadEngine } from '../../governor/policy-workspace.js';
+import { isAgentOsError } from '../../kernel/errors.js';
 import { offlinePorts } from '../../root.js';
 import { decideLines } from './eval-stream.js';
 
@@ -24,9 +25,15 @@ export interface EvalBlock {
 const port = parentPort;
 if (port) {
   const data = workerData as EvalWorkerData;
-  const engine = await loadEngine(offlinePorts(), data.org, data.policies);
-  port.on('message', (block: EvalBlock) => {
-    port.postMessage({ seq: block.seq, ...decideLines(engine, block.text, block.firstLine, data.name) });
-  });
-  port.postMessage({ ready: true });
+  try {
+    const engine = await loadEngine(offlinePorts(), data.org, data.policies);
+    port.on('message', (block: EvalBlock) => {
+      port.postMessage({ seq: block.seq, ...decideLines(engine, block.text, block.firstLine, data.name) });
+    });
+    port.postMessage({ ready: true });
+  } catch (e) {
+    // a bad org or policy: hand the coded error to the main thread, which reports it as the serial path would
+    if (!isAgentOsError(e)) throw e;
+    port.postMessage({ failed: { code: e.code, message: e.message, problems: e.problems } });
+  }
 }

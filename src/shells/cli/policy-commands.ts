@@ -76,14 +76,12 @@ export function addPolicyCommands(
       1,
     )
     .action(async (opts: { org: string; policies: string[]; request?: string; jobs: number }) => {
-      const engine = await loadEngine(ports(), opts.org, opts.policies);
       const name = opts.request ?? 'stdin';
       const input = openRequestInput(opts.request, io.stdin);
       const { count, invalid } =
         opts.jobs > 1
           ? await evalParallel({ org: opts.org, policies: opts.policies, name }, opts.jobs, input, io.stdout)
-          : await evalStream(engine, input, name, io.stdout);
-      void engine;
+          : await evalStream(await loadEngine(ports(), opts.org, opts.policies), input, name, io.stdout);
       if (count === 0) {
         await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
         setExit(EXIT.invalid);
