@@ -15,6 +15,15 @@ export const ERROR_CODES = {
   AOS_POLICY_INVALID: 'a policy document breaks the schema',
   AOS_POLICY_TEST_INVALID: 'a policy test file breaks the schema',
   AOS_REQUEST_INVALID: 'an action request is not valid',
+  AOS_LEDGER_UNAVAILABLE: 'the ledger could not be written or read, so nothing was acknowledged',
+  AOS_LEDGER_CONFLICT: 'a ledger append does not continue its stream (a duplicate or a gap)',
+  AOS_STORE_UNAVAILABLE: 'the store could not be opened, read or written',
+  AOS_STORE_CONFLICT: 'a store write collided with data already stored',
+  AOS_STORE_SCHEMA: 'the database schema is newer than this version of agent os',
+  AOS_LEDGER_BODY_INVALID: 'a ledger record body is not canonical JSON',
+  AOS_LEDGER_KEY_UNKNOWN: 'a ledger key id is not in the keyring',
+  AOS_LEDGER_CHAIN_INVALID: 'records do not continue a ledger chain',
+  AOS_CRYPTO_KEY_INVALID: 'key material is not a valid key',
   AOS_INTERNAL: 'a bug: something that should not happen did',
 } as const;
 

@@ -13,7 +13,7 @@ export const EXIT = {
   usage: 2,
   /** An input (YAML, policy, org, request, test file) is invalid. */
   invalid: 3,
-  /** A file could not be read or written. */
+  /** A file, the database or the ledger could not be read or written, or holds what it must not. */
   io: 4,
   /** A bug. */
   internal: 70,
@@ -25,8 +25,17 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_USAGE':
       return EXIT.usage;
     case 'AOS_IO':
+    case 'AOS_LEDGER_UNAVAILABLE':
+    case 'AOS_LEDGER_CONFLICT':
+    case 'AOS_STORE_UNAVAILABLE':
+    case 'AOS_STORE_CONFLICT':
+    case 'AOS_STORE_SCHEMA':
+    case 'AOS_LEDGER_KEY_UNKNOWN':
+    case 'AOS_LEDGER_CHAIN_INVALID':
+    case 'AOS_CRYPTO_KEY_INVALID':
       return EXIT.io;
     case 'AOS_INTERNAL':
+    case 'AOS_LEDGER_BODY_INVALID':
       return EXIT.internal;
     case 'AOS_YAML_SYNTAX':
     case 'AOS_ORG_INVALID':

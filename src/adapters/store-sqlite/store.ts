@@ -1,0 +1,322 @@
+/**
+ * The embedded store: SQLite through better-sqlite3, in WAL mode with `synchronous=FULL`, so a committed
+ * append has been fsynced before `append` resolves (docs/storage.md explains why not NORMAL).
+ */
+import Database from 'better-sqlite3';
+import { AgentOsError, isAgentOsError, type ErrorCode } from '../../kernel/errors.js';
+import type { LedgerRecord } from '../../kernel/ledger/record.js';
+import type {
+  AgentState,
+  AgentStateStore,
+  CredentialStore,
+  LedgerQuery,
+  LedgerStore,
+  MigrationResult,
+  Store,
+  StoredCredential,
+  StoredVersion,
+  VersionKind,
+  VersionStore,
+} from '../../governor/store.js';
+import {
+  contentHash,
+  describe,
+  PAGE_SIZE,
+  planAppend,
+  toCredential,
+  toRecord,
+  type CredentialRow,
+  type LedgerRow,
+} from '../store-sql/rows.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** Where and how to open the database. */
+export interface SqliteStoreOptions {
+  /** The database file (created when missing unless `readonly`). */
+  readonly file: string;
+  /** Opens the file read-only: every write fails with a coded error. */
+  readonly readonly?: boolean;
+  /** How long a writer waits for another connection's lock before failing (ms, default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+const LATEST = MIGRATIONS.at(-1)?.version ?? 0;
+
+/** Wraps a driver failure in a coded error; coded errors pass through. */
+function wrap(e: unknown, code: ErrorCode, what: string): AgentOsError {
+  if (isAgentOsError(e)) return e;
+  const sqliteCode = (e as { code?: unknown }).code;
+  if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
+    code = code === 'AOS_LEDGER_UNAVAILABLE' ? 'AOS_LEDGER_CONFLICT' : 'AOS_STORE_CONFLICT';
+  }
+  return new AgentOsError(code, `${what}: ${describe(e)}`, { cause: e });
+}
+
+/** Opens (without migrating) a SQLite store; `AOS_STORE_UNAVAILABLE` when the file cannot be opened. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  let db: Database.Database;
+  try {
+    db = new Database(options.file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    if (!options.readonly) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`journal mode is \`${String(mode)}\`, not \`wal\``);
+    }
+    // INVARIANT: FULL syncs the WAL on every commit, so an acknowledged append survives power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+  } catch (e) {
+    throw wrap(e, 'AOS_STORE_UNAVAILABLE', `cannot open the sqlite store \`${options.file}\``);
+  }
+  return new SqliteStore(db, options.file);
+}
+
+/** A `Store` over one SQLite connection. */
+export class SqliteStore implements Store {
+  readonly ledger: LedgerStore;
+  readonly versions: VersionStore;
+  readonly agents: AgentStateStore;
+  readonly credentials: CredentialStore;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+  ) {
+    this.ledger = new SqliteLedger(this);
+    this.versions = new SqliteVersions(this);
+    this.agents = new SqliteAgents(this);
+    this.credentials = new SqliteCredentials(this);
+  }
+
+  /** Runs `fn` on the open connection, turning every failure into `code`. */
+  run<T>(code: ErrorCode, what: string, fn: (db: Database.Database) => T): Promise<T> {
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      return Promise.resolve(fn(this.db));
+    } catch (e) {
+      return Promise.reject(wrap(e, code, `${what} (sqlite \`${this.file}\`)`));
+    }
+  }
+
+  migrate(): Promise<MigrationResult> {
+    return this.run('AOS_STORE_UNAVAILABLE', 'cannot migrate', (db) => {
+      const from = schemaVersion(db);
+      if (from > LATEST) {
+        throw new AgentOsError(
+          'AOS_STORE_SCHEMA',
+          `the sqlite store \`${this.file}\` has schema version ${from}; this build knows up to ${LATEST}`,
+        );
+      }
+      if (from === LATEST) return { from, to: from };
+      db.transaction(() => {
+        db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+        const now = schemaVersion(db); // re-read under the write lock: another process may have migrated
+        const record = db.prepare(
+          "INSERT INTO schema_migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        );
+        for (const m of MIGRATIONS) {
+          if (m.version <= now) continue;
+          db.exec(m.sql);
+          record.run(m.version, m.name);
+        }
+      }).immediate();
+      return { from, to: LATEST };
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+    return Promise.resolve();
+  }
+}
+
+function schemaVersion(db: Database.Database): number {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+const LEDGER_COLUMNS = 'stream, seq, time, type, body, prev, key_id, mac';
+
+class SqliteLedger implements LedgerStore {
+  constructor(private readonly store: SqliteStore) {}
+
+  append(records: readonly LedgerRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot append to the ledger', (db) => {
+      const last = db.prepare('SELECT max(seq) AS seq FROM ledger WHERE stream = ?');
+      const insert = db.prepare(`INSERT INTO ledger (${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      // IMMEDIATE takes the write lock before reading `last`, so no other connection can append in between.
+      db.transaction(() => {
+        const rows = planAppend(records, (s) => (last.get(s) as { seq: number | null }).seq ?? 0);
+        for (const r of rows) insert.run(r.stream, r.seq, r.time, r.type, r.body, r.prev, r.key_id, r.mac);
+      }).immediate();
+    });
+  }
+
+  async last(stream: string): Promise<LedgerRecord | undefined> {
+    const row = await this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot read the ledger', (db) =>
+      db
+        .prepare(`SELECT ${LEDGER_COLUMNS} FROM ledger WHERE stream = ? ORDER BY seq DESC LIMIT 1`)
+        .get(stream),
+    );
+    return row ? toRecord(row as LedgerRow) : undefined;
+  }
+
+  async *read(query: LedgerQuery = {}): AsyncIterable<LedgerRecord> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (cond: string, value: string | number): void => {
+      where.push(cond);
+      params.push(value);
+    };
+    if (query.stream !== undefined) add('stream = ?', query.stream);
+    if (query.fromSeq !== undefined) add('seq >= ?', query.fromSeq);
+    if (query.since !== undefined) add('time >= ?', query.since);
+    if (query.until !== undefined) add('time < ?', query.until);
+    if (query.type !== undefined) add('type = ?', query.type);
+    let remaining = query.limit ?? Infinity;
+    let after: [string, number] | undefined;
+    // Keyset pages: better-sqlite3 cannot keep a cursor open across awaits.
+    while (remaining > 0) {
+      const size = Math.min(PAGE_SIZE, remaining);
+      const conds = after ? [...where, '(stream, seq) > (?, ?)'] : where;
+      const sql = `SELECT ${LEDGER_COLUMNS} FROM ledger ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''}
+        ORDER BY stream, seq LIMIT ?`;
+      const page = (await this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot read the ledger', (db) =>
+        db.prepare(sql).all(...params, ...(after ?? []), size),
+      )) as LedgerRow[];
+      for (const row of page) yield toRecord(row);
+      const tail = page.at(-1);
+      if (!tail || page.length < size) return;
+      remaining -= page.length;
+      after = [tail.stream, Number(tail.seq)];
+    }
+  }
+
+  streams(): Promise<string[]> {
+    return this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot read the ledger', (db) =>
+      (db.prepare('SELECT DISTINCT stream FROM ledger ORDER BY stream').all() as { stream: string }[]).map(
+        (r) => r.stream,
+      ),
+    );
+  }
+}
+
+interface VersionRow {
+  kind: VersionKind;
+  version: number;
+  hash: string;
+  time: string;
+  content: string;
+}
+
+const VERSION_SELECT =
+  'SELECT v.kind, v.version, v.hash, v.time, b.content FROM versions v JOIN blobs b ON b.hash = v.hash';
+
+class SqliteVersions implements VersionStore {
+  constructor(private readonly store: SqliteStore) {}
+
+  put(input: { kind: VersionKind; content: string; time: string }): Promise<StoredVersion> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store a ${input.kind} version`, (db) => {
+      const hash = contentHash(input.content);
+      return db
+        .transaction((): StoredVersion => {
+          db.prepare('INSERT INTO blobs (hash, content) VALUES (?, ?) ON CONFLICT DO NOTHING').run(
+            hash,
+            input.content,
+          );
+          const row = db.prepare('SELECT max(version) AS v FROM versions WHERE kind = ?').get(input.kind) as {
+            v: number | null;
+          };
+          const version = (row.v ?? 0) + 1;
+          db.prepare('INSERT INTO versions (kind, version, hash, time) VALUES (?, ?, ?, ?)').run(
+            input.kind,
+            version,
+            hash,
+            input.time,
+          );
+          return { kind: input.kind, version, hash, time: input.time, content: input.content };
+        })
+        .immediate();
+    });
+  }
+
+  get(kind: VersionKind, version: number): Promise<StoredVersion | undefined> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot read a ${kind} version`, (db) =>
+      db.prepare(`${VERSION_SELECT} WHERE v.kind = ? AND v.version = ?`).get(kind, version),
+    ) as Promise<VersionRow | undefined>;
+  }
+
+  latest(kind: VersionKind): Promise<StoredVersion | undefined> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot read a ${kind} version`, (db) =>
+      db.prepare(`${VERSION_SELECT} WHERE v.kind = ? ORDER BY v.version DESC LIMIT 1`).get(kind),
+    ) as Promise<VersionRow | undefined>;
+  }
+}
+
+class SqliteAgents implements AgentStateStore {
+  constructor(private readonly store: SqliteStore) {}
+
+  get(agent: string): Promise<AgentState | undefined> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', 'cannot read agent state', (db) =>
+      db.prepare('SELECT agent, state, time FROM agents WHERE agent = ?').get(agent),
+    ) as Promise<AgentState | undefined>;
+  }
+
+  put(s: AgentState): Promise<void> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store the state of \`${s.agent}\``, (db) => {
+      db.prepare(
+        `INSERT INTO agents (agent, state, time) VALUES (?, ?, ?)
+         ON CONFLICT (agent) DO UPDATE SET state = excluded.state, time = excluded.time`,
+      ).run(s.agent, s.state, s.time);
+    });
+  }
+}
+
+class SqliteCredentials implements CredentialStore {
+  constructor(private readonly store: SqliteStore) {}
+
+  put(c: Omit<StoredCredential, 'revokedAt'>): Promise<void> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store credential \`${c.id}\``, (db) => {
+      db.prepare(
+        'INSERT INTO credentials (id, agent, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(c.id, c.agent, c.hash, c.createdAt, c.expiresAt ?? null);
+    });
+  }
+
+  get(id: string): Promise<StoredCredential | undefined> {
+    return this.find('id', id);
+  }
+
+  byHash(hash: string): Promise<StoredCredential | undefined> {
+    return this.find('hash', hash);
+  }
+
+  revoke(id: string, time: string): Promise<boolean> {
+    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot revoke credential \`${id}\``, (db) => {
+      const r = db
+        .prepare('UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(time, id);
+      return r.changes === 1;
+    });
+  }
+
+  private async find(column: 'id' | 'hash', value: string): Promise<StoredCredential | undefined> {
+    const row = (await this.store.run('AOS_STORE_UNAVAILABLE', 'cannot read credentials', (db) =>
+      db.prepare(`SELECT * FROM credentials WHERE ${column} = ?`).get(value),
+    )) as CredentialRow | undefined;
+    return row ? toCredential(row) : undefined;
+  }
+}
