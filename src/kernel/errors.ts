@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   AOS_LEDGER_KEY_UNKNOWN: 'a ledger key id is not in the keyring',
   AOS_LEDGER_CHAIN_INVALID: 'records do not continue a ledger chain',
   AOS_CRYPTO_KEY_INVALID: 'key material is not a valid key',
+  AOS_CONFIG_INVALID: 'the agentos.yaml configuration breaks its schema',
   AOS_INTERNAL: 'a bug: something that should not happen did',
 } as const;
 

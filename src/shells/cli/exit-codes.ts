@@ -42,6 +42,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_POLICY_INVALID':
     case 'AOS_POLICY_TEST_INVALID':
     case 'AOS_REQUEST_INVALID':
+    case 'AOS_CONFIG_INVALID':
       return EXIT.invalid;
   }
 }

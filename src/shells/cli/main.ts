@@ -6,9 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { formatProblem, isAgentOsError } from '../../kernel/errors.js';
 import { offlinePorts } from '../../root.js';
+import { addAuditCommands } from './audit-commands.js';
 import { addDemoCommand } from './demo-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { addNodeCommands } from './node-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -34,6 +36,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   );
   addPolicyCommands(program, io, offlinePorts, setExit);
   addDemoCommand(program, io, offlinePorts, setExit);
+  addNodeCommands(program, io);
+  addAuditCommands(program, io, setExit);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,146 @@
+/**
+ * The node's configuration, `agentos.yaml` in the data directory: one zod schema with defaults and
+ * descriptions, validated once (problems at `file:line:col`), then frozen. Paths are relative to the data
+ * directory. docs/cli.md (`agentos init`) shows the file.
+ */
+import { z } from 'zod';
+import { AgentOsError } from '../kernel/errors.js';
+import { parseYamlSource, validateDocument } from '../kernel/source/yaml-source.js';
+
+/** The file name of the configuration inside a data directory. */
+export const CONFIG_FILE = 'agentos.yaml';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+const sqliteStorage = z
+  .object({
+    kind: z.literal('sqlite').describe('the embedded store (default)'),
+    file: z
+      .string()
+      .min(1)
+      .default('ledger.db')
+      .describe('the SQLite database file, relative to the data directory'),
+  })
+  .strict();
+
+const postgresStorage = z
+  .object({
+    kind: z.literal('postgres').describe('PostgreSQL, for several kernel nodes sharing state'),
+    url: z.string().min(1).describe('a libpq-style connection URL, e.g. postgres://agentos@db:5432/agentos'),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase identifier')
+      .default('agentos')
+      .describe('the schema holding the tables (created by migrations)'),
+  })
+  .strict();
+
+/**
+ * The schema of `agentos.yaml`. `stream` defaults to `defaultStream` (the host name, sanitised), so the
+ * schema is built per process; everything else is fixed.
+ */
+export function configSchema(defaultStream: string) {
+  return z
+    .object({
+      storage: z
+        .discriminatedUnion('kind', [sqliteStorage, postgresStorage])
+        .default({ kind: 'sqlite', file: 'ledger.db' })
+        .describe(
+          'where the ledger and state live: `{ kind: sqlite, file }` or `{ kind: postgres, url, schema }`',
+        ),
+      org: z
+        .string()
+        .min(1)
+        .default('org.yaml')
+        .describe('the organisation file, relative to the data directory'),
+      policies: z
+        .string()
+        .min(1)
+        .default('policies')
+        .describe('the policy directory, relative to the data directory'),
+      keys: z
+        .string()
+        .min(1)
+        .default('keys')
+        .describe('the key directory (HMAC and Ed25519 keys), relative to the data directory'),
+      listen: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'must be `host:port`')
+        .default('127.0.0.1:7070')
+        .describe('the address the daemon listens on (loopback by default)'),
+      stream: z
+        .string()
+        .regex(NAME, 'must be letters, digits, `.`, `_`, `-` (at most 128)')
+        .default(defaultStream)
+        .describe("this node's ledger stream (default: the host name)"),
+    })
+    .strict();
+}
+
+/** A validated, frozen configuration. */
+export type Config = Readonly<z.infer<ReturnType<typeof configSchema>>>;
+
+/** A host name made into a valid stream name (`node` when nothing is left). */
+export function streamNameFor(hostname: string): string {
+  const name = hostname.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return name === '' ? 'node' : name.slice(0, 128);
+}
+
+/**
+ * Parses and validates `agentos.yaml` text, once; the result is deeply frozen. An empty file means all
+ * defaults. Throws `AOS_YAML_SYNTAX` or `AOS_CONFIG_INVALID` with every problem at its place.
+ */
+export function parseConfig(text: string, file: string, hostname: string): Config {
+  const parsed = parseYamlSource(text, file);
+  if (parsed.problems.length > 0) throw AgentOsError.fromProblems('AOS_YAML_SYNTAX', parsed.problems);
+  const [doc, extra] = parsed.documents;
+  if (extra) {
+    throw AgentOsError.fromProblems('AOS_CONFIG_INVALID', [
+      { message: 'the configuration holds exactly one document', place: extra.placeOf([]) },
+    ]);
+  }
+  const schema = configSchema(streamNameFor(hostname));
+  if (!doc) return deepFreeze(schema.parse({}));
+  const checked = validateDocument(doc, schema);
+  if (!checked.ok) throw AgentOsError.fromProblems('AOS_CONFIG_INVALID', checked.problems);
+  return deepFreeze(checked.value);
+}
+
+/** The `agentos.yaml` that `agentos init` writes: every setting, with its default and description. */
+export function defaultConfigYaml(hostname: string): string {
+  const stream = streamNameFor(hostname);
+  return [
+    '# Agent OS node configuration (docs/cli.md#agentos-init). Paths are relative to this directory.',
+    '',
+    '# where the ledger and state live: { kind: sqlite, file } or { kind: postgres, url, schema }',
+    'storage:',
+    '  kind: sqlite',
+    '  file: ledger.db',
+    '# the organisation file',
+    'org: org.yaml',
+    '# the policy directory',
+    'policies: policies',
+    '# the key directory (HMAC and Ed25519 keys; private files are mode 0600)',
+    'keys: keys',
+    '# the address the daemon listens on',
+    'listen: 127.0.0.1:7070',
+    "# this node's ledger stream (default: the host name)",
+    `stream: ${stream}`,
+    '',
+  ].join('\n');
+}
+
+/** One line per setting, `name  description`, from the schema's own descriptions (for `init --help`). */
+export function describeConfig(): string[] {
+  const shape = configSchema('<host name>').shape;
+  const width = Math.max(...Object.keys(shape).map((k) => k.length));
+  return Object.entries(shape).map(([k, v]) => `  ${k.padEnd(width)}  ${v.description ?? ''}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
