@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
-import { loadEngine, runPolicyTests } from '../../governor/policy-workspace.js';
+import { workspace } from './workspace.js';
 import type { PolicyPorts } from '../../governor/ports.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -37,6 +37,7 @@ export function addDemoCommand(
       const s = styleFor(io.stdout, io.env);
       const p = ports();
       const orgFile = join(dir, 'org.yaml');
+      const { loadEngine, runPolicyTests } = await workspace();
       const engine = await loadEngine(p, orgFile, [join(dir, 'policies')]);
       const org = engine.org;
       await write(io.stdout, `${s.bold('Agent OS')} — policy kernel demo: ${s.cyan(org.name)} (${dir})\n\n`);

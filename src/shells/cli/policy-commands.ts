@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { AgentOsError, formatProblem, isAgentOsError } from '../../kernel/errors.js';
-import { lintPolicies, loadEngine, runPolicyTests } from '../../governor/policy-workspace.js';
+import { workspace } from './workspace.js';
 import type { PolicyPorts } from '../../governor/ports.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -11,6 +11,7 @@ import { write } from './io.js';
 import { renderExplanation } from './render-explanation.js';
 import { evalParallel } from './eval-parallel.js';
 import { evalStream } from './eval-stream.js';
+import type { EvalCounts } from './eval-stream.js';
 import { openRequestInput, readRequests } from './request-input.js';
 import { styleFor } from './style.js';
 
@@ -44,6 +45,7 @@ export function addPolicyCommands(
     .action(async (paths: string[], opts: { org?: string }) => {
       let problems;
       try {
+        const { lintPolicies } = await workspace();
         problems = await lintPolicies(ports().reader, paths, opts.org);
       } catch (e) {
         if (!isAgentOsError(e) || e.problems.length === 0) throw e;
@@ -78,10 +80,14 @@ export function addPolicyCommands(
     .action(async (opts: { org: string; policies: string[]; request?: string; jobs: number }) => {
       const name = opts.request ?? 'stdin';
       const input = openRequestInput(opts.request, io.stdin);
+      const serial = async (): Promise<EvalCounts> => {
+        const { loadEngine } = await workspace();
+        return evalStream(await loadEngine(ports(), opts.org, opts.policies), input, name, io.stdout);
+      };
       const { count, invalid } =
         opts.jobs > 1
           ? await evalParallel({ org: opts.org, policies: opts.policies, name }, opts.jobs, input, io.stdout)
-          : await evalStream(await loadEngine(ports(), opts.org, opts.policies), input, name, io.stdout);
+          : await serial();
       if (count === 0) {
         await write(io.stderr, `agentos: no request in ${name} [AOS_REQUEST_INVALID]\n`);
         setExit(EXIT.invalid);
@@ -97,6 +103,7 @@ export function addPolicyCommands(
   decisionOptions(policy.command('explain').description('decide requests and explain each decision'))
     .option('--json', 'print each explanation as JSON (one per line)')
     .action(async (opts: { org: string; policies: string[]; request?: string; json?: boolean }) => {
+      const { loadEngine } = await workspace();
       const engine = await loadEngine(ports(), opts.org, opts.policies);
       const style = styleFor(io.stdout, io.env);
       const name = opts.request ?? 'stdin';
@@ -130,6 +137,7 @@ export function addPolicyCommands(
     .action(async (paths: string[], opts: { verbose?: boolean; json?: boolean }) => {
       const style = styleFor(io.stdout, io.env);
       const lines: Promise<void>[] = [];
+      const { runPolicyTests } = await workspace();
       const report = await runPolicyTests(ports(), paths, (r) => {
         if (opts.json) return;
         const where = `${r.place.file}:${r.place.line}:${r.place.col}`;
