@@ -82,6 +82,7 @@ describe('postgres store', () => {
     await locker.query('BEGIN');
     await locker.query(`LOCK TABLE "${store.schema}".ledger IN EXCLUSIVE MODE`);
     const pending = store.ledger.append([record('s', 2), record('s', 3)]);
+    pending.catch(() => undefined); // it rejects while we look for the backend; asserted below
     let killed = 0;
     for (let i = 0; i < 200 && killed === 0; i++) {
       const r = await admin.query(
