@@ -19,6 +19,10 @@ export interface LedgerQuery {
   readonly until?: string | undefined;
   /** Only records of this type. */
   readonly type?: RecordType | undefined;
+  /** Only records whose body's top-level `agent` is this (indexed; see `src/kernel/ledger/bodies.ts`). */
+  readonly agent?: string | undefined;
+  /** Only records whose body's top-level `episode` is this (indexed). */
+  readonly episode?: string | undefined;
   /** At most this many records. */
   readonly limit?: number | undefined;
 }
