@@ -13,6 +13,13 @@ import type { Config } from './governor/config.js';
 import type { PolicyPorts } from './governor/ports.js';
 import type { Store } from './governor/store.js';
 import type { Hasher, SignatureVerifier } from './kernel/ports.js';
+import { systemClock } from './adapters/clock.js';
+import { ActionPipeline } from './governor/action-pipeline.js';
+import { applyGovernance, type Governance } from './governor/governance.js';
+import { LedgerWriter } from './governor/ledger-writer.js';
+import { readPolicySources } from './governor/policy-workspace.js';
+import type { KeyRotatedBody } from './kernel/ledger/bodies.js';
+import type { JsonValue } from './kernel/ledger/record.js';
 
 export type { InitStep } from './adapters/config-fs.js';
 export { nodeHasher } from './adapters/crypto.js';
@@ -68,14 +75,108 @@ export async function initDataDir(dataDir: string): Promise<InitReport> {
   return { steps };
 }
 
-/** Adds a new HMAC key and Ed25519 key pair and makes them current; old keys stay. */
+/**
+ * Adds a new HMAC key and Ed25519 key pair, makes them current (old keys stay) and records `key.rotated`
+ * under the new keys. When the record cannot be appended the keys are in place but the rotation is
+ * unrecorded: the error says so, and the next rotation or start records under the new keys anyway.
+ */
 export async function rotateKeys(
   dataDir: string,
-): Promise<{ previous: string; id: string; files: readonly string[] }> {
+): Promise<{ previous: string; id: string; files: readonly string[]; record: string }> {
   const keysDir = within(dataDir, (await readConfig(dataDir)).keys);
-  const previous = (await loadKeyring(keysDir)).current.mac; // refuses a directory without keys
+  const before = (await loadKeyring(keysDir)).current; // refuses a directory without keys
   const { id, files } = await addKeys(keysDir);
-  return { previous, id, files };
+  const node = await openNode(dataDir);
+  try {
+    const after = node.keyring.current;
+    const body: KeyRotatedBody = {
+      mac: { from: before.mac, to: after.mac },
+      signing: { from: before.signing, to: after.signing },
+    };
+    const r = await node.writer.append('key.rotated', body as unknown as JsonValue);
+    return { previous: before.mac, id, files, record: `${r.stream}/${r.seq}` };
+  } finally {
+    await node.close();
+  }
+}
+
+/** A node opened on its data directory: configuration, store, keys and the stream's ledger writer. */
+export interface Node {
+  readonly dataDir: string;
+  readonly config: Config;
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly writer: LedgerWriter;
+  /** Flushes the writer (signing a final checkpoint) and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens a data directory for writing: migrates its store and resumes its stream's writer. */
+export async function openNode(dataDir: string): Promise<Node> {
+  const config = await readConfig(dataDir);
+  const keyring = await loadKeyring(within(dataDir, config.keys));
+  const store = openStore(dataDir, config, false);
+  try {
+    await store.migrate();
+    const writer = await LedgerWriter.open({
+      store: store.ledger,
+      stream: config.stream,
+      macKeys: keyring.macKeys,
+      signer: keyring.signer,
+      hasher: nodeHasher,
+      clock: systemClock,
+      checkpoints: {
+        everyRecords: config.ledger.checkpointRecords,
+        everyMs: config.ledger.checkpointSeconds * 1000,
+      },
+      mode: config.ledger.commit,
+    });
+    const close = async () => {
+      try {
+        await writer.close();
+      } finally {
+        await store.close();
+      }
+    };
+    return { dataDir, config, store, keyring, writer, close };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/**
+ * Puts an org file and policy paths in force on a node (recording `org.changed` / `policy.changed` when
+ * they differ from the stored versions) and returns the pipeline that governs actions under them.
+ */
+export async function governNode(
+  node: Node,
+  orgFile: string,
+  policyPaths: readonly string[],
+): Promise<{ governance: Governance; pipeline: ActionPipeline }> {
+  const reader = new FsSourceReader();
+  const [orgText, policies] = await Promise.all([
+    reader.read(orgFile),
+    readPolicySources(reader, policyPaths),
+  ]);
+  const ids = new UlidSource();
+  const governance = await applyGovernance(
+    { versions: node.store.versions, ledger: node.writer, hasher: nodeHasher, clock: systemClock, ids },
+    { org: { file: orgFile, text: orgText }, policies },
+  );
+  const pipeline = new ActionPipeline({
+    ledger: node.writer,
+    ids,
+    clock: systemClock,
+    hasher: nodeHasher,
+    governance: () => governance,
+  });
+  return { governance, pipeline };
+}
+
+/** Ports for reading the ledger back (explain, episodes): ids and the hasher. */
+export function historyPorts(): { ids: UlidSource; hasher: Hasher } {
+  return { ids: new UlidSource(), hasher: nodeHasher };
 }
 
 /** A node's ledger with everything needed to verify it (the full auditor). */

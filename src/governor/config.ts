@@ -68,6 +68,29 @@ export function configSchema(defaultStream: string) {
         .regex(/^[^\s:]+:\d{1,5}$/, 'must be `host:port`')
         .default('127.0.0.1:7070')
         .describe('the address the daemon listens on (loopback by default)'),
+      ledger: z
+        .object({
+          commit: z
+            .enum(['group', 'per-event'])
+            .default('group')
+            .describe(
+              '`group` batches fsyncs (one commit loop, bounded wait); `per-event` commits each record alone',
+            ),
+          checkpointRecords: z
+            .number()
+            .int()
+            .positive()
+            .default(1000)
+            .describe('sign a checkpoint after this many records'),
+          checkpointSeconds: z
+            .number()
+            .positive()
+            .default(60)
+            .describe('or after this many seconds, whichever comes first'),
+        })
+        .strict()
+        .default({ commit: 'group', checkpointRecords: 1000, checkpointSeconds: 60 })
+        .describe('how the ledger commits and how often it signs checkpoints'),
       stream: z
         .string()
         .regex(NAME, 'must be letters, digits, `.`, `_`, `-` (at most 128)')
@@ -124,6 +147,11 @@ export function defaultConfigYaml(hostname: string): string {
     'keys: keys',
     '# the address the daemon listens on',
     'listen: 127.0.0.1:7070',
+    '# how the ledger commits (group | per-event) and how often it signs checkpoints',
+    'ledger:',
+    '  commit: group',
+    '  checkpointRecords: 1000',
+    '  checkpointSeconds: 60',
     "# this node's ledger stream (default: the host name)",
     `stream: ${stream}`,
     '',

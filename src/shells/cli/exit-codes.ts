@@ -23,6 +23,7 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'AOS_USAGE':
+    case 'AOS_NOT_FOUND':
       return EXIT.usage;
     case 'AOS_IO':
     case 'AOS_LEDGER_UNAVAILABLE':
@@ -30,8 +31,10 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_STORE_UNAVAILABLE':
     case 'AOS_STORE_CONFLICT':
     case 'AOS_STORE_SCHEMA':
+    case 'AOS_STORE_CORRUPT':
     case 'AOS_LEDGER_KEY_UNKNOWN':
     case 'AOS_LEDGER_CHAIN_INVALID':
+    case 'AOS_EXECUTOR_FAILED':
     case 'AOS_CRYPTO_KEY_INVALID':
       return EXIT.io;
     case 'AOS_INTERNAL':
