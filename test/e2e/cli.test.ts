@@ -3,6 +3,9 @@
  * `npm test` builds before testing.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -261,11 +264,19 @@ describe('agentos CLI', () => {
     expect(noTests.stderr).toMatch(/\[AOS_USAGE\]/);
   });
 
-  it('demo runs the example end to end', () => {
-    const r = agentos(['demo']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
-    expect(r.stdout).toMatch(/decision\s+DENY/);
+  it('demo runs the example end to end and records it', () => {
+    const data = mkdtempSync(join(tmpdir(), 'agentos-demo-'));
+    try {
+      const r = agentos(['demo', '--data', data]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
+      expect(r.stdout).toMatch(/decision\s+DENY/);
+      expect(r.stdout).toMatch(/^status\s+executed \(act_\w+; recorded \S+\/3, \S+\/4; episode ep_\w+\)$/m);
+      const v = agentos(['audit', 'verify', '--data', data]);
+      expect(v.stdout).toMatch(/^ok: \d+ records, 1 stream/);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });

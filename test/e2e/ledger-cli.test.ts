@@ -101,7 +101,7 @@ describe('agentos init', () => {
     const r = agentos(['init', '--data', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^created .*agentos\.yaml$/m);
-    expect(r.stdout).toMatch(/^created .*ledger\.db \(schema v1\)$/m);
+    expect(r.stdout).toMatch(/^created .*ledger\.db \(schema v\d+\)$/m);
     const keys = readdirSync(join(dir, 'keys')).sort();
     const current = JSON.parse(readFileSync(join(dir, 'keys', 'current.json'), 'utf8')) as {
       mac: string;
@@ -223,14 +223,26 @@ describe('agentos audit verify', () => {
       expect(mode(join(dir, 'keys', `hmac-${id}.key`))).toBe(0o600);
       expect(mode(join(dir, 'keys', `ed25519-${id}.key`))).toBe(0o600);
     }
+    expect(r.stdout).toMatch(/^recorded key\.rotated as [^/\s]+\/1$/m);
     await writeRecords(dir, ['node-a'], 4, heads); // continues the stream under the new keys
     const v = agentos(['audit', 'verify', '--data', dir]);
-    expect(v.stdout).toMatch(/^ok: 10 records, 1 stream, 2 checkpoints/);
+    // node-a's 10 records, and in the node's own stream key.rotated and the checkpoint that covers it
+    expect(v.stdout).toMatch(/^ok: 12 records, 2 streams, 3 checkpoints/);
     expect(v.code).toBe(0);
     const db = new Database(join(dir, 'ledger.db'), { readonly: true });
     const ids = db.prepare('SELECT DISTINCT key_id FROM ledger ORDER BY key_id').pluck().all();
+    const rotated = db.prepare("SELECT body, key_id FROM ledger WHERE type = 'key.rotated'").all();
     db.close();
     expect(new Set(ids)).toEqual(new Set([old.mac, now.mac]));
+    expect(rotated).toEqual([
+      {
+        body: JSON.stringify({
+          mac: { from: old.mac, to: now.mac },
+          signing: { from: old.mac, to: now.signing },
+        }),
+        key_id: now.mac,
+      },
+    ]);
   });
 });
 
@@ -275,8 +287,8 @@ describe('agentos audit export', () => {
     expect(other.stdout).toMatch(/^node-a\/4: unknown-key: /);
   });
 
-  it('--file needs --pubkey or --data; only jsonl is offered', () => {
+  it('--file needs --pubkey or --data; an unknown format is a usage error', () => {
     expect(agentos(['audit', 'verify', '--file', 'x.jsonl']).code).toBe(2);
-    expect(agentos(['audit', 'export', '--format', 'cef']).code).toBe(2);
+    expect(agentos(['audit', 'export', '--format', 'xml']).code).toBe(2);
   });
 });

@@ -10,6 +10,7 @@ import { addAuditCommands } from './audit-commands.js';
 import { addDemoCommand } from './demo-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
 
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addDemoCommand(program, io, offlinePorts, setExit);
   addNodeCommands(program, io);
   addAuditCommands(program, io, setExit);
+  addHistoryCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -39,8 +39,9 @@ export function addNodeCommands(program: Command, io: CliIo): void {
         'add a new HMAC key and Ed25519 key pair and make them current; old keys stay so old records verify',
       ),
   ).action(async (opts: { data?: string }) => {
-    const { previous, id, files } = await rotateKeys(dataDir(opts, io.env));
+    const { previous, id, files, record } = await rotateKeys(dataDir(opts, io.env));
     for (const f of files) await write(io.stdout, `created ${f}\n`);
     await write(io.stdout, `current key id: ${id} (was ${previous}; kept for verification)\n`);
+    await write(io.stdout, `recorded key.rotated as ${record}\n`);
   });
 }
