@@ -264,6 +264,17 @@ describe('agentos CLI', () => {
     expect(noTests.stderr).toMatch(/\[AOS_USAGE\]/);
   });
 
+  it('stops quietly, exit 0, when the reader closes the pipe early', () => {
+    const requests = `${JSON.stringify({ agent: 'payroll-bot', action: 'payroll.read' })}\n`.repeat(50_000);
+    const r = spawnSync(
+      'bash',
+      ['-c', `node bin/agentos.js ${evalArgs.join(' ')} | head -n 1; echo "exit \${PIPESTATUS[0]}" >&2`],
+      { cwd: root, input: requests, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toBe('exit 0\n');
+  });
+
   it('demo runs the example end to end and records it', () => {
     const data = mkdtempSync(join(tmpdir(), 'agentos-demo-'));
     try {
