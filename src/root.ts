@@ -59,7 +59,10 @@ export async function initDataDir(dataDir: string): Promise<InitReport> {
   const store = openStore(dataDir, config, false);
   try {
     const m = await store.migrate();
-    const where = config.storage.kind === 'sqlite' ? within(dataDir, config.storage.file) : 'postgres';
+    const where =
+      config.storage.kind === 'sqlite'
+        ? within(dataDir, config.storage.file)
+        : `postgres schema \`${config.storage.schema}\``;
     steps.push({ path: where, created: m.from === 0, note: `schema v${m.to}` });
   } finally {
     await store.close();

@@ -189,7 +189,9 @@ describe('agentos on postgres, end to end', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^exists +.*agentos\.yaml$/m);
-    const version = /^created postgres \(schema v(\d+)\)$/m.exec(r.stdout)?.[1];
+    const version = new RegExp(`^created postgres schema \`${schema}\` \\(schema v(\\d+)\\)$`, 'm').exec(
+      r.stdout,
+    )?.[1];
     expect(version, r.stdout).toBeDefined();
     const keys = current();
     expect(r.stdout).toContain(`created ${pubkey(keys.signing)} (key id ${keys.signing})`);
@@ -208,7 +210,7 @@ describe('agentos on postgres, end to end', () => {
 
     const again = await agentos(['init', '--data', dir]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`exists  postgres (schema v${version})\n`);
+    expect(again.stdout).toContain(`exists  postgres schema \`${schema}\` (schema v${version})\n`);
     expect(again.stdout).toMatch(/nothing to do/);
     expect(current()).toEqual(keys);
   });
