@@ -110,6 +110,131 @@ export interface CredentialStore {
   revoke(id: string, time: string): Promise<boolean>;
 }
 
+/** What a person's API token lets them do (issue 4: every endpoint checks the caller's role). */
+export type PersonRole = 'admin' | 'approver' | 'auditor' | 'viewer';
+
+/** A person's API token as stored: only a one-way hash of the secret. */
+export interface StoredToken {
+  readonly id: string;
+  readonly person: string;
+  readonly role: PersonRole;
+  /** A one-way hash of the secret (SHA-256, hex), made by the caller. */
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly revokedAt?: string | undefined;
+}
+
+/** People's API tokens, hashed. */
+export interface TokenStore {
+  /** Stores a new token; `AOS_STORE_CONFLICT` when its id or hash is already stored. */
+  put(token: Omit<StoredToken, 'revokedAt'>): Promise<void>;
+  get(id: string): Promise<StoredToken | undefined>;
+  /** Looks a token up by the hash of a presented secret. */
+  byHash(hash: string): Promise<StoredToken | undefined>;
+  /** Marks a token revoked; false when there is no such token or it was already revoked. */
+  revoke(id: string, time: string): Promise<boolean>;
+  /** Every token of a person (or all), newest first. */
+  list(person?: string): Promise<StoredToken[]>;
+}
+
+/**
+ * Where an action stands in the daemon. `held`: its agent is stopped; `pending_approval`: waiting for
+ * people; the rest are final.
+ */
+export type ActionStatus = 'held' | 'pending_approval' | 'allowed' | 'executed' | 'failed' | 'denied';
+
+/** One action the daemon has admitted, as stored for `GET /v1/actions/:id` and for restarts. */
+export interface StoredAction {
+  /** `act_…`, the id its ledger records carry. */
+  readonly id: string;
+  readonly agent: string;
+  readonly status: ActionStatus;
+  /** The ActionRequest, canonical JSON. */
+  readonly request: string;
+  /** The Decision, JSON, once decided. */
+  readonly decision?: string | undefined;
+  /** The outcome or error, JSON, once finished. */
+  readonly outcome?: string | undefined;
+  /** The approval waiting on it, when there is one. */
+  readonly approval?: string | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Bumped by every update; updates name the version they replace (optimistic concurrency). */
+  readonly revision: number;
+}
+
+/** The daemon's actions. */
+export interface ActionStore {
+  /** Stores a new action at revision 1; `AOS_STORE_CONFLICT` when its id exists. */
+  put(action: Omit<StoredAction, 'revision'>): Promise<StoredAction>;
+  get(id: string): Promise<StoredAction | undefined>;
+  /**
+   * Replaces an action if it is still at `revision`; resolves with the new value, or `undefined` when
+   * another writer changed it first (re-read and decide again).
+   */
+  update(
+    id: string,
+    revision: number,
+    change: Partial<Pick<StoredAction, 'status' | 'decision' | 'outcome' | 'approval' | 'updatedAt'>>,
+  ): Promise<StoredAction | undefined>;
+  /** Actions in one status (oldest first), e.g. every `held` action of a resumed agent. */
+  withStatus(status: ActionStatus, options?: { agent?: string; limit?: number }): Promise<StoredAction[]>;
+}
+
+/** One approval as stored: the kernel's Approval value as JSON, plus what is queried. */
+export interface StoredApproval {
+  readonly id: string;
+  readonly action: string;
+  readonly agent: string;
+  readonly status: 'pending' | 'granted' | 'denied' | 'expired';
+  /** The kernel's `Approval` value, JSON. */
+  readonly state: string;
+  /** When the current level stops waiting (ISO-8601 UTC), for the expiry sweep. */
+  readonly expiresAt: string;
+  readonly updatedAt: string;
+  readonly revision: number;
+}
+
+/** Approvals. */
+export interface ApprovalStore {
+  /** Stores a new approval at revision 1; `AOS_STORE_CONFLICT` when its id exists. */
+  put(approval: Omit<StoredApproval, 'revision'>): Promise<StoredApproval>;
+  get(id: string): Promise<StoredApproval | undefined>;
+  /** Replaces an approval if still at `revision`; `undefined` when another writer changed it first. */
+  update(
+    id: string,
+    revision: number,
+    change: Pick<StoredApproval, 'status' | 'state' | 'expiresAt' | 'updatedAt'>,
+  ): Promise<StoredApproval | undefined>;
+  /** Pending approvals, soonest to expire first; `dueBefore` keeps those expiring before that time. */
+  pending(options?: { dueBefore?: string; limit?: number }): Promise<StoredApproval[]>;
+}
+
+/** Who a signal is aimed at. */
+export type SignalScope = 'agent' | 'department' | 'all';
+
+/** A standing signal: `stop` holds new actions, `kill` refuses them; `cont` clears a stop. */
+export interface StandingSignal {
+  readonly scope: SignalScope;
+  /** The agent or department id; `*` for `all`. */
+  readonly target: string;
+  readonly signal: 'stop' | 'kill';
+  readonly reason?: string | undefined;
+  /** Who sent it (a person id). */
+  readonly by: string;
+  readonly time: string;
+}
+
+/** Standing signals, one per (scope, target); the history is in the ledger. */
+export interface SignalStore {
+  /** Sets the signal on (scope, target), replacing a `stop` with a `kill` but never a `kill` with a `stop`. */
+  raise(signal: StandingSignal): Promise<StandingSignal>;
+  /** Clears a `stop` on (scope, target) (`cont`); a `kill` stays. Resolves with what stands afterwards. */
+  clear(scope: SignalScope, target: string): Promise<StandingSignal | undefined>;
+  /** Every standing signal (few: they are per agent or department, not per action). */
+  list(): Promise<StandingSignal[]>;
+}
+
 /** What `migrate` did: the schema version before and after. */
 export interface MigrationResult {
   readonly from: number;
