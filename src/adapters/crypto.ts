@@ -15,6 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { AgentOsError } from '../kernel/errors.js';
+import type { SecretSource } from '../governor/auth.js';
 import type { Hasher, MacKeys, SignatureVerifier, Signer } from '../kernel/ports.js';
 
 /** The least HMAC key length accepted: the hash's output size (RFC 2104 §3). */
@@ -151,3 +152,8 @@ export function generateSigningKeyPair(): { privateKeyPem: string; publicKeyPem:
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
+
+/** Bearer secrets: the prefix, then 32 bytes from the operating system's CSPRNG as base64url (43 chars). */
+export const nodeSecrets: SecretSource = {
+  secret: (prefix) => prefix + randomBytes(32).toString('base64url'),
+};

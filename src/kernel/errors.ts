@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   AOS_STORE_CORRUPT: 'stored data is not in the form agent os writes',
   AOS_NOT_FOUND: 'a named record, action or episode does not exist',
   AOS_EXECUTOR_FAILED: 'an executor failed while running an allowed action',
+  AOS_UNAUTHENTICATED: 'the caller did not present a valid token or credential',
+  AOS_FORBIDDEN: 'the caller may not do what it asked',
   AOS_LEDGER_BODY_INVALID: 'a ledger record body is not canonical JSON',
   AOS_LEDGER_KEY_UNKNOWN: 'a ledger key id is not in the keyring',
   AOS_LEDGER_CHAIN_INVALID: 'records do not continue a ledger chain',

@@ -15,6 +15,8 @@ export const EXIT = {
   invalid: 3,
   /** A file, the database or the ledger could not be read or written, or holds what it must not. */
   io: 4,
+  /** The caller is not authenticated, or not allowed to do what it asked. */
+  denied: 5,
   /** A bug. */
   internal: 70,
 } as const;
@@ -25,6 +27,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_USAGE':
     case 'AOS_NOT_FOUND':
       return EXIT.usage;
+    case 'AOS_UNAUTHENTICATED':
+    case 'AOS_FORBIDDEN':
+      return EXIT.denied;
     case 'AOS_IO':
     case 'AOS_LEDGER_UNAVAILABLE':
     case 'AOS_LEDGER_CONFLICT':
