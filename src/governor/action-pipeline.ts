@@ -51,6 +51,18 @@ export interface Admission {
   readonly records?: { readonly requested: string; readonly decided: string };
 }
 
+/** Options of `admit`. */
+export interface AdmitOptions {
+  /** The action id to use (an action admitted after being held keeps its id); a new `act_…` otherwise. */
+  readonly id?: string;
+  /**
+   * Completes the policy's decision before it is recorded, e.g. by routing an approval to the people who
+   * will be asked (or denying it when no one can approve). Must be synchronous: nothing may run between
+   * deciding and recording.
+   */
+  readonly finalize?: (request: ActionRequest, decision: Decision, governance: Governance) => Decision;
+}
+
 /** What an executor returns, or throws as an error with a code. */
 export type Executor = (request: ActionRequest, decision: Decision) => Promise<JsonValue>;
 
@@ -71,7 +83,7 @@ export class ActionPipeline {
    * Decides a request and records its intent. Resolves (never rejects for a policy or ledger outcome) with
    * `allowed` only when the intent is durable. Rejects with `AOS_REQUEST_INVALID` for a malformed request.
    */
-  async admit(input: unknown): Promise<Admission> {
+  async admit(input: unknown, options: AdmitOptions = {}): Promise<Admission> {
     const request = parseActionRequest(input);
     let requestJson: string;
     try {
@@ -81,7 +93,7 @@ export class ActionPipeline {
     }
     const { ids, hasher, ledger } = this.deps;
     const governance = this.deps.governance();
-    const id = ids.next('act');
+    const id = options.id ?? ids.next('act');
     const ref = {
       action: id,
       agent: request.agent,
@@ -94,7 +106,10 @@ export class ActionPipeline {
     };
     // Both appends are queued before either is awaited, so they usually share one durable batch.
     const requestedRecord = ledger.append('action.requested', requested as unknown as JsonValue);
-    const decision = governance.engine.decide(request);
+    const policyDecision = governance.engine.decide(request);
+    const decision = options.finalize
+      ? options.finalize(request, policyDecision, governance)
+      : policyDecision;
     const decided: ActionDecidedBody = {
       ...ref,
       effect: decision.effect,
@@ -148,8 +163,13 @@ export class ActionPipeline {
    * `executor` and record its outcome. Approval waits are the daemon's; a `pending_approval` admission
    * is returned as it is.
    */
-  async run(input: unknown, executorName: string, executor: Executor): Promise<ActionResult> {
-    const admission = await this.admit(input);
+  async run(
+    input: unknown,
+    executorName: string,
+    executor: Executor,
+    options: AdmitOptions = {},
+  ): Promise<ActionResult> {
+    const admission = await this.admit(input, options);
     if (admission.status !== 'allowed') return admission;
     const started = this.deps.clock.now();
     let outcome: JsonValue;

@@ -38,7 +38,10 @@ export interface AuthDeps {
 /** Checks a role name; `AOS_USAGE` naming the roles otherwise. */
 export function parseRole(role: string): PersonRole {
   if ((ROLES as readonly string[]).includes(role)) return role as PersonRole;
-  throw new AgentOsError('AOS_USAGE', `role \`${role}\` is not one of ${ROLES.map((r) => `\`${r}\``).join(', ')}`);
+  throw new AgentOsError(
+    'AOS_USAGE',
+    `role \`${role}\` is not one of ${ROLES.map((r) => `\`${r}\``).join(', ')}`,
+  );
 }
 
 /** Creates a person's API token; the secret is returned once and only its hash is stored. */
@@ -106,7 +109,8 @@ export async function authenticate(deps: AuthDeps, org: Org, header: string | un
     const c = await deps.credentials.byHash(hash);
     if (!c) throw unauthenticated('unknown credential');
     if (c.revokedAt) throw unauthenticated(`credential \`${c.id}\` was revoked`);
-    if (c.expiresAt !== undefined && c.expiresAt <= now) throw unauthenticated(`credential \`${c.id}\` expired`);
+    if (c.expiresAt !== undefined && c.expiresAt <= now)
+      throw unauthenticated(`credential \`${c.id}\` expired`);
     if (!org.agents.has(c.agent)) throw unauthenticated(`agent \`${c.agent}\` is no longer in the org`);
     return { kind: 'agent', id: c.agent, credential: c.id };
   }
@@ -153,7 +157,11 @@ const PERSON_PERMISSIONS: Readonly<Record<PersonRole, readonly Permission[]>> = 
  * (stop, cont, kill) the agents they own whatever their role; only admins signal other agents,
  * departments or everything.
  */
-export function authorize(who: Principal, what: Permission, target: { agent?: string; org?: Org } = {}): void {
+export function authorize(
+  who: Principal,
+  what: Permission,
+  target: { agent?: string; org?: Org } = {},
+): void {
   if (who.kind === 'agent') {
     const ownAction = what === 'actions.submit' || what === 'actions.read';
     if (ownAction && (target.agent === undefined || target.agent === who.id)) return;
@@ -169,6 +177,9 @@ export function authorize(who: Principal, what: Permission, target: { agent?: st
   }
   if (!PERSON_PERMISSIONS[who.role].includes(what)) {
     const about = target.agent === undefined ? '' : ` \`${target.agent}\``;
-    throw new AgentOsError('AOS_FORBIDDEN', `\`${who.id}\` (${who.role}) may not ${what.replace('.', ' ')}${about}`);
+    throw new AgentOsError(
+      'AOS_FORBIDDEN',
+      `\`${who.id}\` (${who.role}) may not ${what.replace('.', ' ')}${about}`,
+    );
   }
 }

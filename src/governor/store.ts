@@ -235,6 +235,23 @@ export interface SignalStore {
   list(): Promise<StandingSignal[]>;
 }
 
+/**
+ * What the daemon needs beyond the ledger store (issue 4): tokens, actions, approvals, standing signals,
+ * and revoking every credential of an agent at once (`kill`).
+ */
+export interface DaemonStore {
+  readonly ledger: LedgerStore;
+  readonly versions: VersionStore;
+  readonly credentials: CredentialStore & {
+    /** Revokes every unrevoked credential of an agent; resolves with how many were revoked. */
+    revokeAgent(agent: string, time: string): Promise<number>;
+  };
+  readonly tokens: TokenStore;
+  readonly actions: ActionStore;
+  readonly approvals: ApprovalStore;
+  readonly signals: SignalStore;
+}
+
 /** What `migrate` did: the schema version before and after. */
 export interface MigrationResult {
   readonly from: number;

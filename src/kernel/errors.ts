@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   AOS_EXECUTOR_FAILED: 'an executor failed while running an allowed action',
   AOS_UNAUTHENTICATED: 'the caller did not present a valid token or credential',
   AOS_FORBIDDEN: 'the caller may not do what it asked',
+  AOS_CONFLICT: 'the action or approval is not in a state that allows this',
   AOS_LEDGER_BODY_INVALID: 'a ledger record body is not canonical JSON',
   AOS_LEDGER_KEY_UNKNOWN: 'a ledger key id is not in the keyring',
   AOS_LEDGER_CHAIN_INVALID: 'records do not continue a ledger chain',

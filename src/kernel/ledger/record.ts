@@ -17,7 +17,9 @@ export const RECORD_TYPES = [
   'action.decided',
   'action.completed',
   'action.failed',
+  'action.held',
   'approval.requested',
+  'approval.voted',
   'approval.granted',
   'approval.denied',
   'approval.expired',
@@ -29,6 +31,7 @@ export const RECORD_TYPES = [
   'credential.created',
   'credential.revoked',
   'key.rotated',
+  'access.denied',
   'checkpoint',
 ] as const;
 

@@ -30,6 +30,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_UNAUTHENTICATED':
     case 'AOS_FORBIDDEN':
       return EXIT.denied;
+    case 'AOS_CONFLICT':
+      return EXIT.failed;
     case 'AOS_IO':
     case 'AOS_LEDGER_UNAVAILABLE':
     case 'AOS_LEDGER_CONFLICT':

@@ -1,0 +1,444 @@
+/**
+ * The daemon's governed actions (issue 4 §3–§5, DESIGN §3): authenticated callers submit actions, people
+ * vote on approvals, signals hold or refuse an agent's actions. Every step is a ledger record before it
+ * takes effect; every refusal is recorded too.
+ *
+ * Executors: *report mode* only so far. An allowed action is `allowed`; the agent runs the tool itself and
+ * reports the outcome (`report`), which is recorded as advisory (`executor: report`).
+ */
+import {
+  atTime,
+  castVote,
+  currentApprovers,
+  openApproval,
+  type Approval,
+} from '../kernel/approvals/approval.js';
+import type { ApprovalRoute } from '../kernel/approvals/route.js';
+import { AgentOsError, isAgentOsError } from '../kernel/errors.js';
+import type { JsonValue, LedgerRecord, RecordType } from '../kernel/ledger/record.js';
+import type { Clock, Hasher, IdSource } from '../kernel/ports.js';
+import { parseActionRequest } from '../kernel/policy/request.js';
+import type { ActionRequest, Decision } from '../kernel/types.js';
+import { ActionPipeline, type Admission, type DurableAppender } from './action-pipeline.js';
+import { routeDecision } from './approval-routing.js';
+import { authorize, type Permission, type Principal } from './auth.js';
+import type { Governance } from './governance.js';
+import type { ActionStatus, DaemonStore, StoredAction, StoredApproval } from './store.js';
+import { effectiveSignal, type SignalBoard } from './signal-board.js';
+import { Waiters } from './waiters.js';
+
+/** What the service needs. */
+export interface ActionServiceDeps {
+  readonly store: DaemonStore;
+  readonly ledger: DurableAppender;
+  readonly ids: IdSource;
+  readonly clock: Clock;
+  readonly hasher: Hasher;
+  readonly governance: () => Governance;
+  readonly signals: SignalBoard;
+}
+
+/** An action as the API shows it (issue 4 §3). */
+export interface ActionView {
+  readonly id: string;
+  readonly status: ActionStatus;
+  readonly decision?: JsonValue;
+  readonly outcome?: JsonValue;
+  readonly approval?: {
+    readonly id: string;
+    readonly approvers: readonly string[];
+    readonly expiresAt: string;
+  };
+}
+
+/** An approval as the API shows it. */
+export interface ApprovalView {
+  readonly id: string;
+  readonly action: string;
+  readonly agent: string;
+  readonly status: StoredApproval['status'];
+  readonly approvers: readonly string[];
+  readonly level: number;
+  readonly levels: number;
+  readonly expiresAt: string;
+  readonly votes: Approval['votes'];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The daemon's action use cases. */
+export class ActionService {
+  private readonly pipeline: ActionPipeline;
+  private readonly waiters = new Waiters<ActionView>();
+
+  constructor(private readonly deps: ActionServiceDeps) {
+    this.pipeline = new ActionPipeline({
+      ledger: deps.ledger,
+      ids: deps.ids,
+      clock: deps.clock,
+      hasher: deps.hasher,
+      governance: deps.governance,
+    });
+  }
+
+  /** Checks a permission; a refusal is recorded (`access.denied`) and thrown. */
+  async allow(who: Principal, what: Permission, target: { agent?: string } = {}): Promise<void> {
+    try {
+      authorize(who, what, { ...target, org: this.deps.governance().engine.org });
+    } catch (e) {
+      if (isAgentOsError(e)) {
+        await this.record('access.denied', {
+          who: { kind: who.kind, id: who.id, ...(who.kind === 'person' ? { role: who.role } : {}) },
+          what,
+          ...(target.agent ? { agent: target.agent } : {}),
+          code: e.code,
+          reason: e.message,
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** `POST /v1/actions`: admits an action for the calling agent. */
+  async submit(who: Principal, input: unknown): Promise<ActionView> {
+    const request = parseActionRequest(input);
+    await this.allow(who, 'actions.submit', { agent: request.agent });
+    const org = this.deps.governance().engine.org;
+    const signal = effectiveSignal(this.deps.signals, org, request.agent);
+    if (signal?.signal === 'stop') return this.hold(request);
+    let route: ApprovalRoute | undefined;
+    const admission = await this.pipeline.admit(request, {
+      finalize: (req, decision, governance) => {
+        if (signal?.signal === 'kill') return killed(decision, signal.reason);
+        const routed = routeDecision(governance.engine.org, req, decision);
+        route = routed.route;
+        return routed.decision;
+      },
+    });
+    return this.afterAdmission(admission, route);
+  }
+
+  /** Stores an admitted action (or updates the held one it was), opening its approval when it needs one. */
+  private async afterAdmission(
+    admission: Admission,
+    route: ApprovalRoute | undefined,
+    held?: StoredAction,
+  ): Promise<ActionView> {
+    const now = this.deps.clock.now();
+    const request = JSON.stringify(admission.request);
+    const decision = JSON.stringify(admission.decision);
+    let status: ActionStatus = admission.status === 'allowed' ? 'allowed' : 'denied';
+    let approval: Approval | undefined;
+    if (admission.status === 'pending_approval' && route) {
+      status = 'pending_approval';
+      approval = openApproval({
+        id: this.deps.ids.next('apr'),
+        action: admission.id,
+        requestHash: this.deps.hasher.sha256(request),
+        route,
+        timeoutMs: admission.decision.approval?.timeoutMs ?? 86_400_000,
+        now,
+      });
+      await this.record('approval.requested', {
+        approval: approval.id,
+        action: admission.id,
+        agent: admission.request.agent,
+        ...(admission.request.episode ? { episode: admission.request.episode } : {}),
+        levels: approval.levels.map((l) => ({ approvers: [...l.approvers], quorum: l.quorum })),
+        expiresAt: iso(approval.expiresAt),
+        requestHash: approval.requestHash,
+      });
+      await this.deps.store.approvals.put(storedApproval(approval, admission.request.agent, now));
+    }
+    const change = { status, decision, updatedAt: iso(now), ...(approval ? { approval: approval.id } : {}) };
+    const stored = held
+      ? await this.deps.store.actions.update(held.id, held.revision, change)
+      : await this.deps.store.actions.put({
+          id: admission.id,
+          agent: admission.request.agent,
+          request,
+          createdAt: iso(now),
+          ...change,
+        });
+    if (!stored) throw new AgentOsError('AOS_CONFLICT', `action \`${admission.id}\` changed meanwhile`);
+    const view = this.show(stored);
+    this.waiters.notify(stored.id, view);
+    return view;
+  }
+
+  /** A stopped agent's action: recorded as requested and held, decided when the agent is continued. */
+  private async hold(request: ActionRequest): Promise<ActionView> {
+    const id = this.deps.ids.next('act');
+    const now = iso(this.deps.clock.now());
+    const requestJson = JSON.stringify(request);
+    await this.record('action.held', {
+      action: id,
+      agent: request.agent,
+      ...(request.episode ? { episode: request.episode } : {}),
+      request: JSON.parse(requestJson) as JsonValue,
+      requestHash: this.deps.hasher.sha256(requestJson),
+    });
+    const stored = await this.deps.store.actions.put({
+      id,
+      agent: request.agent,
+      status: 'held',
+      request: requestJson,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return this.show(stored);
+  }
+
+  /**
+   * Decides the held actions of agents no signal stops any longer (after `cont`); a `kill` refuses them.
+   * Resolves with how many were released.
+   */
+  async release(): Promise<number> {
+    const org = this.deps.governance().engine.org;
+    let released = 0;
+    for (const held of await this.deps.store.actions.withStatus('held')) {
+      const signal = effectiveSignal(this.deps.signals, org, held.agent);
+      if (signal?.signal === 'stop') continue;
+      const request = JSON.parse(held.request) as ActionRequest;
+      let route: ApprovalRoute | undefined;
+      const admission = await this.pipeline.admit(request, {
+        id: held.id,
+        finalize: (req, decision, governance) => {
+          if (signal?.signal === 'kill') return killed(decision, signal.reason);
+          const routed = routeDecision(governance.engine.org, req, decision);
+          route = routed.route;
+          return routed.decision;
+        },
+      });
+      await this.afterAdmission(admission, route, held);
+      released++;
+    }
+    return released;
+  }
+
+  /** `GET /v1/actions/:id[?wait=]`: the action, after waiting up to `waitMs` for it to leave a waiting state. */
+  async view(who: Principal, id: string, waitMs = 0): Promise<ActionView> {
+    const stored = await this.deps.store.actions.get(id);
+    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
+    await this.allow(who, 'actions.read', { agent: stored.agent });
+    const view = this.show(stored);
+    if (waitMs <= 0 || (view.status !== 'held' && view.status !== 'pending_approval')) return view;
+    return this.waiters.wait(id, waitMs, view);
+  }
+
+  /** Report mode: the agent ran an allowed action itself and reports the outcome (advisory). */
+  async report(
+    who: Principal,
+    id: string,
+    result: { outcome: JsonValue } | { error: { code: string; message: string } },
+    durationMs: number,
+  ): Promise<ActionView> {
+    const stored = await this.deps.store.actions.get(id);
+    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
+    await this.allow(who, 'actions.submit', { agent: stored.agent });
+    if (stored.status !== 'allowed') {
+      throw new AgentOsError(
+        'AOS_CONFLICT',
+        `action \`${id}\` is ${stored.status}, not allowed: nothing to report`,
+      );
+    }
+    const request = JSON.parse(stored.request) as ActionRequest;
+    const ref = { action: id, agent: stored.agent, ...(request.episode ? { episode: request.episode } : {}) };
+    if ('outcome' in result) {
+      await this.record('action.completed', {
+        ...ref,
+        executor: 'report',
+        outcome: result.outcome,
+        durationMs,
+      });
+    } else {
+      await this.record('action.failed', { ...ref, executor: 'report', error: result.error, durationMs });
+    }
+    const updated = await this.deps.store.actions.update(id, stored.revision, {
+      status: 'outcome' in result ? 'executed' : 'failed',
+      outcome: JSON.stringify('outcome' in result ? result.outcome : result.error),
+      updatedAt: iso(this.deps.clock.now()),
+    });
+    if (!updated)
+      throw new AgentOsError('AOS_CONFLICT', `action \`${id}\` changed while its outcome was reported`);
+    return this.show(updated);
+  }
+
+  /** `POST /v1/approvals/:id/approve|deny`: one person's vote, bound to the request as it stands. */
+  async vote(
+    who: Principal,
+    approvalId: string,
+    verdict: 'approve' | 'deny',
+    comment?: string,
+  ): Promise<ApprovalView> {
+    await this.allow(who, 'approvals.vote');
+    const stored = await this.deps.store.approvals.get(approvalId);
+    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no approval \`${approvalId}\``);
+    const action = await this.deps.store.actions.get(stored.action);
+    if (!action)
+      throw new AgentOsError('AOS_STORE_CORRUPT', `approval \`${approvalId}\` names a missing action`);
+    const now = this.deps.clock.now();
+    const approval = atTime(JSON.parse(stored.state) as Approval, now);
+    const result = castVote(
+      approval,
+      { person: who.id, verdict, time: now, ...(comment ? { comment } : {}) },
+      this.deps.hasher.sha256(action.request),
+    );
+    if (!result.ok) {
+      await this.record('access.denied', {
+        who: { kind: who.kind, id: who.id },
+        what: `approvals.${verdict}`,
+        approval: approvalId,
+        action: action.id,
+        agent: action.agent,
+        code: result.refusal === 'closed' ? 'AOS_CONFLICT' : 'AOS_FORBIDDEN',
+        reason: result.reason,
+      });
+      throw new AgentOsError(result.refusal === 'closed' ? 'AOS_CONFLICT' : 'AOS_FORBIDDEN', result.reason);
+    }
+    const next = result.approval;
+    const ref = { approval: approvalId, action: action.id, agent: action.agent };
+    await this.record('approval.voted', {
+      ...ref,
+      person: who.id,
+      verdict,
+      level: approval.level + 1,
+      ...(comment ? { comment } : {}),
+    });
+    if (next.status === 'granted') await this.record('approval.granted', { ...ref, votes: votesJson(next) });
+    if (next.status === 'denied')
+      await this.record('approval.denied', { ...ref, by: who.id, votes: votesJson(next) });
+    return this.settle(stored, next, action);
+  }
+
+  /** Expires or escalates approvals whose time is up; resolves with how many changed. */
+  async sweep(): Promise<number> {
+    const now = this.deps.clock.now();
+    let changed = 0;
+    for (const stored of await this.deps.store.approvals.pending({ dueBefore: iso(now + 1) })) {
+      const before = JSON.parse(stored.state) as Approval;
+      const after = atTime(before, now);
+      if (after === before) continue;
+      const action = await this.deps.store.actions.get(stored.action);
+      if (!action) continue;
+      const ref = { approval: stored.id, action: action.id, agent: action.agent };
+      await this.record('approval.expired', {
+        ...ref,
+        escalated: after.status === 'pending',
+        ...(after.status === 'pending'
+          ? { approvers: [...currentApprovers(after)], expiresAt: iso(after.expiresAt) }
+          : {}),
+      });
+      await this.settle(stored, after, action);
+      changed++;
+    }
+    return changed;
+  }
+
+  /** Stores an approval's new state and moves its action on when it closed. */
+  private async settle(stored: StoredApproval, next: Approval, action: StoredAction): Promise<ApprovalView> {
+    const now = iso(this.deps.clock.now());
+    const saved = await this.deps.store.approvals.update(stored.id, stored.revision, {
+      status: next.status,
+      state: JSON.stringify(next),
+      expiresAt: iso(next.expiresAt),
+      updatedAt: now,
+    });
+    if (!saved)
+      throw new AgentOsError('AOS_CONFLICT', `approval \`${stored.id}\` changed meanwhile; try again`);
+    if (next.status !== 'pending') {
+      const status: ActionStatus = next.status === 'granted' ? 'allowed' : 'denied';
+      const updated = await this.deps.store.actions.update(action.id, action.revision, {
+        status,
+        updatedAt: now,
+      });
+      if (updated) this.waiters.notify(action.id, this.show(updated, saved));
+    }
+    return approvalView(saved, next);
+  }
+
+  /** An approval, for a person who may read approvals. */
+  async approval(who: Principal, id: string): Promise<ApprovalView> {
+    await this.allow(who, 'approvals.read');
+    const stored = await this.deps.store.approvals.get(id);
+    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no approval \`${id}\``);
+    return approvalView(stored, JSON.parse(stored.state) as Approval);
+  }
+
+  /** Pending approvals; with `mine`, only those the caller is asked to vote on now. */
+  async pendingApprovals(who: Principal, mine = false): Promise<ApprovalView[]> {
+    await this.allow(who, 'approvals.read');
+    const out: ApprovalView[] = [];
+    for (const stored of await this.deps.store.approvals.pending()) {
+      const view = approvalView(stored, JSON.parse(stored.state) as Approval);
+      if (!mine || view.approvers.includes(who.id)) out.push(view);
+    }
+    return out;
+  }
+
+  private show(a: StoredAction, approval?: StoredApproval): ActionView {
+    const view: { -readonly [K in keyof ActionView]: ActionView[K] } = { id: a.id, status: a.status };
+    if (a.decision) view.decision = JSON.parse(a.decision) as JsonValue;
+    if (a.outcome) view.outcome = JSON.parse(a.outcome) as JsonValue;
+    if (a.approval) {
+      const state = approval ? (JSON.parse(approval.state) as Approval) : undefined;
+      const decision = view.decision as { approvers?: string[] } | undefined;
+      view.approval = {
+        id: a.approval,
+        approvers: state ? [...currentApprovers(state)] : (decision?.approvers ?? []),
+        expiresAt: approval?.expiresAt ?? '',
+      };
+    }
+    return view;
+  }
+
+  private record(type: RecordType, body: Record<string, JsonValue>): Promise<LedgerRecord> {
+    return this.deps.ledger.append(type, body);
+  }
+}
+
+function killed(decision: Decision, reason: string | undefined): Decision {
+  return {
+    ...decision,
+    effect: 'deny',
+    rules: ['signal.kill'],
+    reason: `the agent was killed${reason ? `: ${reason}` : ''}`,
+    approvers: [],
+    approval: undefined,
+  };
+}
+
+function storedApproval(a: Approval, agent: string, now: number): Omit<StoredApproval, 'revision'> {
+  return {
+    id: a.id,
+    action: a.action,
+    agent,
+    status: a.status,
+    state: JSON.stringify(a),
+    expiresAt: iso(a.expiresAt),
+    updatedAt: iso(now),
+  };
+}
+
+function votesJson(a: Approval): JsonValue {
+  return a.votes.map((v) => ({
+    person: v.person,
+    verdict: v.verdict,
+    level: v.level + 1,
+    time: iso(v.time),
+  }));
+}
+
+function approvalView(s: StoredApproval, a: Approval): ApprovalView {
+  return {
+    id: s.id,
+    action: s.action,
+    agent: s.agent,
+    status: s.status,
+    approvers: [...currentApprovers(a)],
+    level: Math.min(a.level + 1, a.levels.length),
+    levels: a.levels.length,
+    expiresAt: s.expiresAt,
+    votes: a.votes,
+  };
+}
