@@ -1,0 +1,132 @@
+/**
+ * The daemon's HTTP API (issue 4 §3): thin routes over the governor's `ActionService`. Every route
+ * authenticates, parses, calls one use case and serialises; errors go through one table (`status.ts`).
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ActionService, ActionView } from '../../governor/action-service.js';
+import type { Principal } from '../../governor/auth.js';
+import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
+import type { JsonValue } from '../../kernel/ledger/record.js';
+import { parseDuration } from '../../kernel/policy/duration.js';
+import { httpStatusFor } from './status.js';
+
+/** The largest request body accepted (bytes). */
+export const BODY_LIMIT = 1024 * 1024;
+/** The longest a `?wait=` long-poll may last. */
+const MAX_WAIT_MS = 120_000;
+
+/** What the API needs. */
+export interface ApiDeps {
+  readonly service: ActionService;
+  /** Authenticates an `Authorization` header value. */
+  authenticate(header: string | undefined): Promise<Principal>;
+  /** Health details for `GET /healthz`. */
+  health(): Promise<Record<string, JsonValue>>;
+  /** Pino logger options, or false (tests). */
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+const outcomeBody = z.union([
+  z.object({ outcome: z.json(), durationMs: z.number().nonnegative().optional() }).strict(),
+  z
+    .object({
+      error: z.object({ code: z.string().min(1).max(100), message: z.string().max(4000) }).strict(),
+      durationMs: z.number().nonnegative().optional(),
+    })
+    .strict(),
+]);
+const voteBody = z.object({ comment: z.string().max(4000).optional() }).strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const at = issue?.path.length ? ` at \`${issue.path.join('.')}\`` : '';
+    throw new AgentOsError(
+      'AOS_REQUEST_INVALID',
+      `invalid body${at}: ${issue?.message ?? 'unknown problem'}`,
+    );
+  }
+  return r.data;
+}
+
+function waitMs(query: unknown): number {
+  const wait = (query as { wait?: unknown }).wait;
+  if (wait === undefined) return 0;
+  const ms = typeof wait === 'string' ? parseDuration(wait) : undefined;
+  if (ms === undefined || ms > MAX_WAIT_MS) {
+    throw new AgentOsError(
+      'AOS_REQUEST_INVALID',
+      `\`wait\` must be a duration up to 2m, like \`30s\`, not \`${String(wait)}\``,
+    );
+  }
+  return ms;
+}
+
+/** 200 once an action has finished (or is allowed to run, in report mode), 202 while it waits. */
+const statusFor = (v: ActionView) => (v.status === 'held' || v.status === 'pending_approval' ? 202 : 200);
+
+/** Builds the API; the caller listens and closes. */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  const who = (req: FastifyRequest) => deps.authenticate(req.headers.authorization);
+
+  app.setErrorHandler((error: unknown, req, reply: FastifyReply) => {
+    if (isAgentOsError(error)) {
+      const status = httpStatusFor(error.code);
+      if (status >= 500) req.log.error({ err: error }, error.message);
+      return reply.code(status).send({ error: { code: error.code, message: error.message } });
+    }
+    const e = error as { statusCode?: number; code?: string; message?: string };
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      const message =
+        e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `request body larger than ${BODY_LIMIT} bytes`
+          : (e.message ?? 'bad request').replace(/^./, (c) => c.toLowerCase());
+      return reply.code(e.statusCode).send({ error: { code: 'AOS_REQUEST_INVALID', message } });
+    }
+    req.log.error({ err: error }, 'unhandled error');
+    return reply
+      .code(500)
+      .send({ error: { code: 'AOS_INTERNAL', message: 'internal error; see the daemon log' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: 'AOS_NOT_FOUND', message: `no route \`${req.method} ${req.url}\`` } }),
+  );
+
+  app.get('/healthz', async () => ({ ok: true, ...(await deps.health()) }));
+
+  app.post('/v1/actions', async (req, reply) => {
+    const view = await deps.service.submit(await who(req), req.body);
+    return reply.code(statusFor(view)).send(view);
+  });
+  app.get<{ Params: { id: string } }>('/v1/actions/:id', async (req, reply) => {
+    const view = await deps.service.view(await who(req), req.params.id, waitMs(req.query));
+    return reply.code(statusFor(view)).send(view);
+  });
+  app.post<{ Params: { id: string } }>('/v1/actions/:id/outcome', async (req) => {
+    const principal = await who(req);
+    const body = parseBody(outcomeBody, req.body);
+    const result = 'outcome' in body ? { outcome: body.outcome as JsonValue } : { error: body.error };
+    return deps.service.report(principal, req.params.id, result, body.durationMs ?? 0);
+  });
+
+  app.get('/v1/approvals', async (req) => {
+    const mine = (req.query as { mine?: unknown }).mine === 'true';
+    return { approvals: await deps.service.pendingApprovals(await who(req), mine) };
+  });
+  app.get<{ Params: { id: string } }>('/v1/approvals/:id', async (req) =>
+    deps.service.approval(await who(req), req.params.id),
+  );
+  for (const verdict of ['approve', 'deny'] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/approvals/:id/${verdict}`, async (req) => {
+      const principal = await who(req);
+      const { comment } = parseBody(voteBody, req.body);
+      return deps.service.vote(principal, req.params.id, verdict, comment);
+    });
+  }
+  return app;
+}
