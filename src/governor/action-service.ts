@@ -335,6 +335,30 @@ export class ActionService {
     return changed;
   }
 
+  /** Denies the pending approvals of these agents (they were killed); resolves with how many. */
+  async cancelApprovals(agents: readonly string[], reason: string): Promise<number> {
+    const set = new Set(agents);
+    let cancelled = 0;
+    for (const stored of await this.deps.store.approvals.pending()) {
+      if (!set.has(stored.agent)) continue;
+      const action = await this.deps.store.actions.get(stored.action);
+      if (!action) continue;
+      const state = JSON.parse(stored.state) as Approval;
+      const closed: Approval = { ...state, status: 'denied' };
+      await this.record('approval.denied', {
+        approval: stored.id,
+        action: action.id,
+        agent: action.agent,
+        by: 'signal.kill',
+        reason,
+        votes: votesJson(state),
+      });
+      await this.settle(stored, closed, action);
+      cancelled++;
+    }
+    return cancelled;
+  }
+
   /** Stores an approval's new state and moves its action on when it closed. */
   private async settle(stored: StoredApproval, next: Approval, action: StoredAction): Promise<ApprovalView> {
     const now = iso(this.deps.clock.now());
