@@ -259,16 +259,13 @@ export interface MigrationResult {
 }
 
 /** The store: one database, its migrations and its tables. */
-export interface Store {
+export interface Store extends DaemonStore {
   /**
    * Brings the schema to the newest version, recording each step in `schema_migrations`. Idempotent and safe
    * to run from several nodes at once. `AOS_STORE_SCHEMA` when the database is newer than this code.
    */
   migrate(): Promise<MigrationResult>;
-  readonly ledger: LedgerStore;
-  readonly versions: VersionStore;
   readonly agents: AgentStateStore;
-  readonly credentials: CredentialStore;
   /** Closes the connection(s); later calls reject with a coded error. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,256 @@
+/**
+ * The daemon's use cases on a real SQLite store with the real writer and the example organisation:
+ * authentication, the pipeline, approvals routed by the org (quorum, timeout, separation of duties,
+ * a changed request), signals, and the ledger records every step leaves — refusals included.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  generateMacKey,
+  generateSigningKeyPair,
+  NodeMacKeys,
+  nodeHasher,
+  NodeSigner,
+  nodeSecrets,
+} from '../adapters/crypto.js';
+import { FsSourceReader } from '../adapters/fs-source.js';
+import { UlidSource } from '../adapters/ids.js';
+import { openSqliteStore, type SqliteStore } from '../adapters/store-sqlite/store.js';
+import { isAgentOsError, type ErrorCode } from '../kernel/errors.js';
+import type { LedgerRecord } from '../kernel/ledger/record.js';
+import { ActionService } from './action-service.js';
+import { authenticate, createCredential, createToken, type AuthDeps, type Principal } from './auth.js';
+import { applyGovernance } from './governance.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { readPolicySources } from './policy-workspace.js';
+import { SignalService } from './signal-service.js';
+import type { StandingSignal } from './store.js';
+
+const example = fileURLToPath(new URL('../../examples/onboarding', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'agentos-service-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const reader = new FsSourceReader();
+const sources = {
+  org: { file: 'org.yaml', text: await reader.read(join(example, 'org.yaml')) },
+  policies: await readPolicySources(reader, [join(example, 'policies')]),
+};
+
+const HOUR = 3_600_000;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+let n = 0;
+/** A kernel on a fresh SQLite file, with a clock the test moves. */
+async function kernel() {
+  const file = join(tmp, `k-${++n}.db`);
+  const store = openSqliteStore({ file });
+  await store.migrate();
+  const clock = { t: Date.UTC(2026, 10, 22, 9), now: () => clock.t };
+  const writer = await LedgerWriter.open({
+    store: store.ledger,
+    stream: 'node-a',
+    macKeys: new NodeMacKeys({ m: generateMacKey() }, 'm'),
+    signer: new NodeSigner({ s: generateSigningKeyPair().privateKeyPem }, 's'),
+    hasher: nodeHasher,
+    clock,
+    checkpoints: { everyRecords: 1000, everyMs: 10 * HOUR },
+  });
+  closers.push(async () => {
+    await writer.close();
+    await store.close();
+  });
+  const ids = new UlidSource();
+  const governance = await applyGovernance(
+    { versions: store.versions, ledger: writer, hasher: nodeHasher, clock, ids },
+    sources,
+  );
+  const board = new Map<string, StandingSignal>();
+  const deps = { store, ledger: writer, ids, clock, hasher: nodeHasher, governance: () => governance };
+  const actions = new ActionService({ ...deps, signals: board });
+  const signals = new SignalService({ ...deps, board, actions });
+  const auth: AuthDeps = {
+    tokens: store.tokens,
+    credentials: store.credentials,
+    hasher: nodeHasher,
+    ids,
+    clock,
+    secrets: nodeSecrets,
+  };
+  const org = governance.engine.org;
+  const agent = async (id: string): Promise<Principal> =>
+    authenticate(auth, org, `Bearer ${(await createCredential(auth, org, id)).secret}`);
+  const person = async (id: string, role: 'admin' | 'approver' | 'auditor' | 'viewer' = 'approver') =>
+    authenticate(auth, org, `Bearer ${(await createToken(auth, org, id, role)).secret}`);
+  const records = async (type?: LedgerRecord['type']) => {
+    await writer.flush();
+    const out: LedgerRecord[] = [];
+    for await (const r of store.ledger.read(type ? { type } : {})) out.push(r);
+    return out;
+  };
+  return { store, file, clock, actions, signals, agent, person, records, auth, org };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    if (isAgentOsError(e)) return e.code;
+    throw e;
+  }
+}
+
+const payroll = (salary: number) => ({
+  agent: 'payroll-bot',
+  action: 'payroll.update',
+  resource: 'employee/1042',
+  args: { salary },
+});
+
+describe('ActionService: the pipeline over the API', () => {
+  it('allows, then records the reported outcome (advisory)', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const view = await k.actions.submit(bot, payroll(90_000));
+    expect(view.status).toBe('allowed');
+    const done = await k.actions.report(bot, view.id, { outcome: { ok: true } }, 12);
+    expect(done).toMatchObject({ status: 'executed', outcome: { ok: true } });
+    const completed = await k.records('action.completed');
+    expect(completed.map((r) => r.body)).toEqual([
+      { action: view.id, agent: 'payroll-bot', executor: 'report', outcome: { ok: true }, durationMs: 12 },
+    ]);
+    expect(await codeOf(k.actions.report(bot, view.id, { outcome: null }, 0))).toBe('AOS_CONFLICT');
+  });
+
+  it('lets an agent act only as itself, and records the refusal', async () => {
+    const k = await kernel();
+    const bot = await k.agent('identity-bot');
+    expect(await codeOf(k.actions.submit(bot, payroll(1)))).toBe('AOS_FORBIDDEN');
+    const denied = await k.records('access.denied');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]?.body).toMatchObject({
+      who: { kind: 'agent', id: 'identity-bot' },
+      agent: 'payroll-bot',
+      code: 'AOS_FORBIDDEN',
+    });
+    expect(await k.records('action.requested')).toEqual([]);
+  });
+
+  it('refuses revoked and unknown secrets', async () => {
+    const k = await kernel();
+    const cred = await createCredential(k.auth, k.org, 'payroll-bot');
+    await k.store.credentials.revoke(cred.id, new Date().toISOString());
+    expect(await codeOf(authenticate(k.auth, k.org, `Bearer ${cred.secret}`))).toBe('AOS_UNAUTHENTICATED');
+    expect(await codeOf(authenticate(k.auth, k.org, 'Bearer aosa_nothing-like-this-exists'))).toBe(
+      'AOS_UNAUTHENTICATED',
+    );
+    expect(await codeOf(authenticate(k.auth, k.org, undefined))).toBe('AOS_UNAUTHENTICATED');
+  });
+});
+
+describe('ActionService: approvals', () => {
+  it('routes to the department approver, waits, and allows once approved', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const view = await k.actions.submit(bot, payroll(250_000));
+    expect(view.status).toBe('pending_approval');
+    // finance-payroll has no approvers; finance's is fiona
+    expect(view.approval?.approvers).toEqual(['fiona@acme.test']);
+    const waiting = k.actions.view(bot, view.id, 5_000);
+    const fiona = await k.person('fiona@acme.test');
+    const approval = await k.actions.vote(fiona, view.approval?.id ?? '', 'approve', 'offer signed');
+    expect(approval.status).toBe('granted');
+    expect((await waiting).status).toBe('allowed');
+    const types = (await k.records()).map((r) => r.type).filter((t) => t.startsWith('approval.'));
+    expect(types).toEqual(['approval.requested', 'approval.voted', 'approval.granted']);
+  });
+
+  it('refuses people outside the route, the owner, a second vote and a changed request', async () => {
+    const k = await kernel();
+    const view = await k.actions.submit(await k.agent('payroll-bot'), payroll(250_000));
+    const id = view.approval?.id ?? '';
+    expect(await codeOf(k.actions.vote(await k.person('dana@acme.test'), id, 'approve'))).toBe(
+      'AOS_FORBIDDEN',
+    );
+    expect(await codeOf(k.actions.vote(await k.person('gina@acme.test'), id, 'approve'))).toBe(
+      'AOS_FORBIDDEN',
+    );
+    expect(await codeOf(k.actions.vote(await k.person('kim@acme.test', 'viewer'), id, 'approve'))).toBe(
+      'AOS_FORBIDDEN',
+    );
+    // the stored request changes under the approval: the vote no longer matches its hash
+    const db = new Database(k.file);
+    db.prepare('UPDATE actions SET request = replace(request, ?, ?) WHERE id = ?').run(
+      '250000',
+      '990000',
+      view.id,
+    );
+    db.close();
+    expect(await codeOf(k.actions.vote(await k.person('fiona@acme.test'), id, 'approve'))).toBe(
+      'AOS_FORBIDDEN',
+    );
+    const refusals = (await k.records('access.denied')).map((r) => (r.body as { reason: string }).reason);
+    expect(refusals).toHaveLength(4);
+    expect(refusals[3]).toMatch(/another version of the request/);
+  });
+
+  it('times out into a denial', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const view = await k.actions.submit(bot, payroll(250_000));
+    k.clock.t += 4 * HOUR + 1; // the rule's timeout is 4h
+    expect(await k.actions.sweep()).toBe(1);
+    expect((await k.actions.view(bot, view.id)).status).toBe('denied');
+    expect((await k.records('approval.expired'))[0]?.body).toMatchObject({
+      action: view.id,
+      escalated: false,
+    });
+  });
+});
+
+describe('SignalService', () => {
+  it('stop holds new actions, cont decides them', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const gina = await k.person('gina@acme.test', 'viewer'); // the owner may stop their own agent
+    await k.signals.send(gina, 'stop', 'agent', 'payroll-bot', 'audit');
+    const held = await k.actions.submit(bot, payroll(90_000));
+    expect(held.status).toBe('held');
+    const report = await k.signals.send(gina, 'cont', 'agent', 'payroll-bot');
+    expect(report.released).toBe(1);
+    expect((await k.actions.view(bot, held.id)).status).toBe('allowed');
+    expect(
+      (await k.records()).map((r) => r.type).filter((t) => t.startsWith('signal.') || t === 'action.held'),
+    ).toEqual(['signal.stop', 'action.held', 'signal.cont']);
+  });
+
+  it('kill refuses, revokes credentials and cancels pending approvals; only admins kill departments', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const pending = await k.actions.submit(bot, payroll(250_000));
+    expect(
+      await codeOf(k.signals.send(await k.person('fiona@acme.test'), 'kill', 'department', 'finance')),
+    ).toBe('AOS_FORBIDDEN');
+    const report = await k.signals.send(
+      await k.person('olivia@acme.test', 'admin'),
+      'kill',
+      'department',
+      'finance',
+    );
+    expect(report.agents).toEqual(['payroll-bot']);
+    expect(report.revoked).toBe(1);
+    expect((await k.actions.view(await k.person('olivia@acme.test', 'viewer'), pending.id)).status).toBe(
+      'denied',
+    );
+    const again = await k.agent('payroll-bot'); // a new credential minted after the kill still acts for a killed agent
+    const refused = await k.actions.submit(again, payroll(1));
+    expect(refused.status).toBe('denied');
+    expect(refused.decision).toMatchObject({ rules: ['signal.kill'] });
+  });
+});
