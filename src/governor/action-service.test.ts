@@ -19,7 +19,7 @@ import {
 } from '../adapters/crypto.js';
 import { FsSourceReader } from '../adapters/fs-source.js';
 import { UlidSource } from '../adapters/ids.js';
-import { openSqliteStore, type SqliteStore } from '../adapters/store-sqlite/store.js';
+import { openSqliteStore } from '../adapters/store-sqlite/store.js';
 import { isAgentOsError, type ErrorCode } from '../kernel/errors.js';
 import type { LedgerRecord } from '../kernel/ledger/record.js';
 import { ActionService } from './action-service.js';
