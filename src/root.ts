@@ -3,7 +3,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { ensureDir, readConfig, writeDefaultConfig, type InitStep } from './adapters/config-fs.js';
-import { nodeHasher } from './adapters/crypto.js';
+import { nodeHasher, nodeSecrets } from './adapters/crypto.js';
 import { FsSourceReader } from './adapters/fs-source.js';
 import { UlidSource } from './adapters/ids.js';
 import { addKeys, hasKeys, loadKeyring, loadPublicKeyFiles, type Keyring } from './adapters/keys-fs.js';
@@ -19,6 +19,15 @@ import { applyGovernance, type Governance } from './governor/governance.js';
 import { LedgerWriter } from './governor/ledger-writer.js';
 import { readPolicySources } from './governor/policy-workspace.js';
 import type { KeyRotatedBody } from './kernel/ledger/bodies.js';
+import type { FastifyServerOptions } from 'fastify';
+import { ActionService } from './governor/action-service.js';
+import { authenticate, createCredential, createToken, type AuthDeps } from './governor/auth.js';
+import { orgFromContent } from './governor/governance.js';
+import { SignalService } from './governor/signal-service.js';
+import type { PersonRole, StandingSignal } from './governor/store.js';
+import { parseOrg } from './kernel/org/load.js';
+import type { Org } from './kernel/org/model.js';
+import { buildApi } from './shells/http/server.js';
 import type { JsonValue } from './kernel/ledger/record.js';
 
 export type { InitStep } from './adapters/config-fs.js';
@@ -206,4 +215,123 @@ export async function publicAuditor(
   pubkeys: readonly string[],
 ): Promise<{ publicKeys: SignatureVerifier; hasher: Hasher }> {
   return { publicKeys: await loadPublicKeyFiles(pubkeys), hasher: nodeHasher };
+}
+
+/** The org in force on a node: the newest stored version, or the configured org file before the first. */
+async function orgInForce(node: Node): Promise<Org> {
+  const latest = await node.store.versions.latest('org');
+  if (latest) return orgFromContent(latest.version, latest.content);
+  const file = within(node.dataDir, node.config.org);
+  return parseOrg(await new FsSourceReader().read(file), file);
+}
+
+function authDeps(node: Node): AuthDeps {
+  return {
+    tokens: node.store.tokens,
+    credentials: node.store.credentials,
+    hasher: nodeHasher,
+    ids: new UlidSource(),
+    clock: systemClock,
+    secrets: nodeSecrets,
+  };
+}
+
+/** `agentos token create`: a person's API token on a data directory (whoever holds its keys is an admin). */
+export async function createPersonToken(
+  dataDir: string,
+  person: string,
+  role: PersonRole,
+): Promise<{ id: string; secret: string }> {
+  const node = await openNode(dataDir);
+  try {
+    const { token, secret } = await createToken(authDeps(node), await orgInForce(node), person, role);
+    await node.writer.append('credential.created', { kind: 'token', id: token.id, person, role });
+    return { id: token.id, secret };
+  } finally {
+    await node.close();
+  }
+}
+
+/** `agentos agents credential`: mints a credential for an agent on a data directory. */
+export async function createAgentCredential(
+  dataDir: string,
+  agent: string,
+): Promise<{ id: string; secret: string }> {
+  const node = await openNode(dataDir);
+  try {
+    const minted = await createCredential(authDeps(node), await orgInForce(node), agent);
+    await node.writer.append('credential.created', { kind: 'credential', id: minted.id, agent });
+    return minted;
+  } finally {
+    await node.close();
+  }
+}
+
+/** Where and how `agentos serve` runs; unset fields come from `agentos.yaml`. */
+export interface DaemonOptions {
+  readonly dataDir: string;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly org?: string | undefined;
+  readonly policies?: string | undefined;
+  /** Pino logger options (structured JSON logs), or false. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** A running daemon. */
+export interface RunningDaemon {
+  readonly url: string;
+  /** Stops accepting requests, finishes those in flight, flushes the ledger and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Starts the kernel daemon on a data directory: the org and policies in force, the API, the sweeper. */
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  const node = await openNode(o.dataDir);
+  try {
+    const orgFile = o.org ?? within(o.dataDir, node.config.org);
+    const policies = o.policies ?? within(o.dataDir, node.config.policies);
+    const { governance } = await governNode(node, orgFile, [policies]);
+    const ids = new UlidSource();
+    const board = new Map<string, StandingSignal>();
+    const deps = { store: node.store, ledger: node.writer, ids, clock: systemClock, hasher: nodeHasher };
+    const current = () => governance;
+    const actions = new ActionService({ ...deps, governance: current, signals: board });
+    const signals = new SignalService({ ...deps, governance: current, board, actions });
+    await signals.load();
+    const auth = authDeps(node);
+    const api = buildApi({
+      service: actions,
+      signals,
+      authenticate: (header) => authenticate(auth, current().engine.org, header),
+      health: async () => ({
+        stream: node.config.stream,
+        org: governance.org.version,
+        policy: governance.policy.version,
+      }),
+      logger: o.logger ?? false,
+    });
+    const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
+    const address = await api.listen({ host: o.host ?? host, port: o.port ?? Number(port) });
+    let sweeping = Promise.resolve();
+    const sweeper = setInterval(() => {
+      sweeping = sweeping
+        .then(() => actions.sweep().then(() => undefined))
+        .catch((e: unknown) => {
+          api.log.error({ err: e }, 'approval sweep failed');
+        });
+    }, 1000);
+    return {
+      url: address,
+      close: async () => {
+        clearInterval(sweeper);
+        await api.close();
+        await sweeping;
+        await node.close();
+      },
+    };
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
 }

@@ -61,7 +61,14 @@ export interface ApprovalView {
   readonly level: number;
   readonly levels: number;
   readonly expiresAt: string;
-  readonly votes: Approval['votes'];
+  /** The votes cast, with 1-based levels and ISO times. */
+  readonly votes: readonly {
+    readonly person: string;
+    readonly verdict: 'approve' | 'deny';
+    readonly level: number;
+    readonly time: string;
+    readonly comment?: string | undefined;
+  }[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -161,7 +168,7 @@ export class ActionService {
           ...change,
         });
     if (!stored) throw new AgentOsError('AOS_CONFLICT', `action \`${admission.id}\` changed meanwhile`);
-    const view = this.show(stored);
+    const view = this.show(stored, approval);
     this.waiters.notify(stored.id, view);
     return view;
   }
@@ -221,7 +228,8 @@ export class ActionService {
     const stored = await this.deps.store.actions.get(id);
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
     await this.allow(who, 'actions.read', { agent: stored.agent });
-    const view = this.show(stored);
+    const approval = stored.approval ? await this.deps.store.approvals.get(stored.approval) : undefined;
+    const view = this.show(stored, approval ? (JSON.parse(approval.state) as Approval) : undefined);
     if (waitMs <= 0 || (view.status !== 'held' && view.status !== 'pending_approval')) return view;
     return this.waiters.wait(id, waitMs, view);
   }
@@ -376,7 +384,7 @@ export class ActionService {
         status,
         updatedAt: now,
       });
-      if (updated) this.waiters.notify(action.id, this.show(updated, saved));
+      if (updated) this.waiters.notify(action.id, this.show(updated, next));
     }
     return approvalView(saved, next);
   }
@@ -400,17 +408,15 @@ export class ActionService {
     return out;
   }
 
-  private show(a: StoredAction, approval?: StoredApproval): ActionView {
+  private show(a: StoredAction, approval?: Approval): ActionView {
     const view: { -readonly [K in keyof ActionView]: ActionView[K] } = { id: a.id, status: a.status };
     if (a.decision) view.decision = JSON.parse(a.decision) as JsonValue;
     if (a.outcome) view.outcome = JSON.parse(a.outcome) as JsonValue;
-    if (a.approval) {
-      const state = approval ? (JSON.parse(approval.state) as Approval) : undefined;
-      const decision = view.decision as { approvers?: string[] } | undefined;
+    if (a.approval && approval) {
       view.approval = {
         id: a.approval,
-        approvers: state ? [...currentApprovers(state)] : (decision?.approvers ?? []),
-        expiresAt: approval?.expiresAt ?? '',
+        approvers: [...currentApprovers(approval)],
+        expiresAt: iso(approval.expiresAt),
       };
     }
     return view;
@@ -463,6 +469,6 @@ function approvalView(s: StoredApproval, a: Approval): ApprovalView {
     level: Math.min(a.level + 1, a.levels.length),
     levels: a.levels.length,
     expiresAt: s.expiresAt,
-    votes: a.votes,
+    votes: a.votes.map((v) => ({ ...v, level: v.level + 1, time: iso(v.time) })),
   };
 }

@@ -10,6 +10,7 @@ import { addAuditCommands } from './audit-commands.js';
 import { addDemoCommand } from './demo-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { addDaemonCommands } from './daemon-commands.js';
 import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addNodeCommands(program, io);
   addAuditCommands(program, io, setExit);
   addHistoryCommands(program, io);
+  addDaemonCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

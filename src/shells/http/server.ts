@@ -2,10 +2,16 @@
  * The daemon's HTTP API (issue 4 §3): thin routes over the governor's `ActionService`. Every route
  * authenticates, parses, calls one use case and serialises; errors go through one table (`status.ts`).
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { z } from 'zod';
 import type { ActionService, ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
+import type { SignalService } from '../../governor/signal-service.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
 import type { JsonValue } from '../../kernel/ledger/record.js';
 import { parseDuration } from '../../kernel/policy/duration.js';
@@ -19,12 +25,13 @@ const MAX_WAIT_MS = 120_000;
 /** What the API needs. */
 export interface ApiDeps {
   readonly service: ActionService;
+  readonly signals: SignalService;
   /** Authenticates an `Authorization` header value. */
   authenticate(header: string | undefined): Promise<Principal>;
   /** Health details for `GET /healthz`. */
   health(): Promise<Record<string, JsonValue>>;
-  /** Pino logger options, or false (tests). */
-  readonly logger?: boolean | Record<string, unknown>;
+  /** Pino logger options (structured JSON logs), or false. */
+  readonly logger?: FastifyServerOptions['logger'];
 }
 
 const outcomeBody = z.union([
@@ -37,6 +44,17 @@ const outcomeBody = z.union([
     .strict(),
 ]);
 const voteBody = z.object({ comment: z.string().max(4000).optional() }).strict();
+const signalBody = z
+  .object({
+    signal: z.enum(['stop', 'cont', 'kill']),
+    scope: z.enum(['agent', 'department', 'all']),
+    target: z.string().min(1).max(256).optional(),
+    reason: z.string().max(4000).optional(),
+  })
+  .strict()
+  .refine((b) => b.scope === 'all' || b.target !== undefined, {
+    message: 'an agent or department needs `target`',
+  });
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
@@ -128,5 +146,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return deps.service.vote(principal, req.params.id, verdict, comment);
     });
   }
+
+  app.post('/v1/signals', async (req) => {
+    const principal = await who(req);
+    const b = parseBody(signalBody, req.body);
+    return deps.signals.send(principal, b.signal, b.scope, b.target ?? '*', b.reason);
+  });
   return app;
 }

@@ -1,0 +1,94 @@
+/**
+ * `agentos serve`, and the local administrative commands that work on the data directory (whoever can
+ * read its keys is an administrator): `token create` and `agents credential`.
+ */
+import { Option, type Command } from 'commander';
+import { parseRole } from '../../governor/auth.js';
+import { AgentOsError } from '../../kernel/errors.js';
+import { createAgentCredential, createPersonToken, startDaemon } from '../../root.js';
+import { dataDir, dataOption } from './data-dir.js';
+import type { CliIo } from './io.js';
+import { write } from './io.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new AgentOsError('AOS_USAGE', `port \`${value}\` is not a number from 0 to 65535`);
+  }
+  return n;
+}
+
+/** Adds `serve`, `token create` and `agents credential`. */
+export function addDaemonCommands(program: Command, io: CliIo): void {
+  dataOption(
+    program
+      .command('serve')
+      .description('run the kernel daemon: the governed action API on HTTP (flags override agentos.yaml)'),
+  )
+    .option('--host <host>', 'the address to listen on (default from agentos.yaml: 127.0.0.1)')
+    .addOption(
+      new Option('--port <port>', 'the port (default from agentos.yaml: 7070; 0 picks a free one)').argParser(
+        port,
+      ),
+    )
+    .option('--org <file>', 'the organisation file (default from agentos.yaml)')
+    .option('--policies <dir>', 'the policy directory (default from agentos.yaml)')
+    .option('--quiet', 'no request log on stderr')
+    .action(
+      async (opts: {
+        data?: string;
+        host?: string;
+        port?: number;
+        org?: string;
+        policies?: string;
+        quiet?: boolean;
+      }) => {
+        const daemon = await startDaemon({
+          dataDir: dataDir(opts, io.env),
+          host: opts.host,
+          port: opts.port,
+          org: opts.org,
+          policies: opts.policies,
+          logger: opts.quiet ? false : { level: 'info', stream: io.stderr },
+        });
+        await write(io.stdout, `agentos: listening on ${daemon.url}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        await daemon.close();
+        await write(io.stdout, 'agentos: stopped\n');
+      },
+    );
+
+  const token = program.command('token').description("people's API tokens (stored hashed; shown once)");
+  dataOption(
+    token
+      .command('create')
+      .description('create an API token for a person of the org and print it once')
+      .requiredOption('--person <id>', 'the person (an id from the org)')
+      .option('--role <role>', 'admin, approver, auditor or viewer', 'viewer'),
+  ).action(async (opts: { data?: string; person: string; role: string }) => {
+    const role = parseRole(opts.role);
+    const { id, secret } = await createPersonToken(dataDir(opts, io.env), opts.person, role);
+    await write(io.stderr, `created token ${id} for ${opts.person} (${role}); it is shown once:\n`);
+    await write(io.stdout, `${secret}\n`);
+  });
+
+  const agents = program.command('agents').description("agents' credentials");
+  dataOption(
+    agents
+      .command('credential')
+      .description('mint a credential for an agent and print it once')
+      .argument('<agent>', 'the agent id'),
+  ).action(async (agent: string, opts: { data?: string }) => {
+    const { id, secret } = await createAgentCredential(dataDir(opts, io.env), agent);
+    await write(io.stderr, `created credential ${id} for ${agent}; it is shown once:\n`);
+    await write(io.stdout, `${secret}\n`);
+  });
+}

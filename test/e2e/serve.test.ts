@@ -1,0 +1,199 @@
+/**
+ * End-to-end over real HTTP on loopback: `agentos serve` as a real process on a data directory holding the
+ * example organisation, tokens and credentials minted by the real CLI, and the ledger verified after a
+ * graceful shutdown. Every refusal is coded and recorded.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const example = join(root, 'examples/onboarding');
+const tmp = mkdtempSync(join(tmpdir(), 'agentos-serve-'));
+const data = join(tmp, 'data');
+
+function agentos(args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/agentos.js'), ...args, '--data', data], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '' },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const secret = (args: string[]) => {
+  const r = agentos(args);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.trim();
+};
+
+let daemon: ChildProcess;
+let url = '';
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  expect(agentos(['init']).code).toBe(0);
+  copyFileSync(join(example, 'org.yaml'), join(data, 'org.yaml'));
+  for (const f of readdirSync(join(example, 'policies'))) {
+    copyFileSync(join(example, 'policies', f), join(data, 'policies', f));
+  }
+  tokens.payroll = secret(['agents', 'credential', 'payroll-bot']);
+  tokens.fiona = secret(['token', 'create', '--person', 'fiona@acme.test', '--role', 'approver']);
+  tokens.olivia = secret(['token', 'create', '--person', 'olivia@acme.test', '--role', 'admin']);
+  tokens.viewer = secret(['token', 'create', '--person', 'kim@acme.test', '--role', 'viewer']);
+  daemon = spawn(process.execPath, [
+    join(root, 'bin/agentos.js'),
+    'serve',
+    '--data',
+    data,
+    '--port',
+    '0',
+    '--quiet',
+  ]);
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    daemon.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    daemon.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${out}`)));
+  });
+});
+
+afterAll(() => {
+  if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + path, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+const payroll = (salary: number) => ({
+  agent: 'payroll-bot',
+  action: 'payroll.update',
+  resource: 'employee/1042',
+  args: { salary },
+});
+
+describe('agentos serve', () => {
+  it('answers health', async () => {
+    const r = await call('GET', '/healthz');
+    expect(r).toMatchObject({ status: 200, body: { ok: true, org: 1, policy: 1 } });
+  });
+
+  it('allows an action and records the outcome the agent reports', async () => {
+    const r = await call('POST', '/v1/actions', tokens.payroll, payroll(90_000));
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'allowed', decision: { effect: 'allow' } });
+    const done = await call('POST', `/v1/actions/${String(r.body.id)}/outcome`, tokens.payroll, {
+      outcome: { updated: true },
+      durationMs: 5,
+    });
+    expect(done).toMatchObject({ status: 200, body: { status: 'executed', outcome: { updated: true } } });
+  });
+
+  it('waits for approval, long-polls, and continues once approved', async () => {
+    const r = await call('POST', '/v1/actions', tokens.payroll, payroll(250_000));
+    expect(r.status).toBe(202);
+    const approval = r.body.approval as { id: string; approvers: string[]; expiresAt: string };
+    expect(approval.approvers).toEqual(['fiona@acme.test']);
+    expect(Date.parse(approval.expiresAt)).toBeGreaterThan(Date.now());
+    const polled = call('GET', `/v1/actions/${String(r.body.id)}?wait=10s`, tokens.payroll);
+    const inbox = await call('GET', '/v1/approvals?mine=true', tokens.fiona);
+    expect((inbox.body.approvals as { id: string }[]).map((a) => a.id)).toContain(approval.id);
+    const voted = await call('POST', `/v1/approvals/${approval.id}/approve`, tokens.fiona, {
+      comment: 'signed',
+    });
+    expect(voted).toMatchObject({ status: 200, body: { status: 'granted' } });
+    expect(await polled).toMatchObject({ status: 200, body: { status: 'allowed' } });
+  });
+
+  it('refuses with codes: no token, another agent, a viewer voting, bad input', async () => {
+    expect(await call('POST', '/v1/actions', undefined, payroll(1))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'AOS_UNAUTHENTICATED' } },
+    });
+    expect(
+      await call('POST', '/v1/actions', tokens.payroll, { agent: 'identity-bot', action: 'x.y' }),
+    ).toMatchObject({ status: 403, body: { error: { code: 'AOS_FORBIDDEN' } } });
+    const pending = await call('POST', '/v1/actions', tokens.payroll, payroll(300_000));
+    const id = (pending.body.approval as { id: string }).id;
+    expect(await call('POST', `/v1/approvals/${id}/approve`, tokens.viewer, {})).toMatchObject({
+      status: 403,
+      body: { error: { code: 'AOS_FORBIDDEN' } },
+    });
+    for (const bad of ['{bad', JSON.stringify({ ...payroll(1), extra: 1 }), JSON.stringify([])]) {
+      const r = await call('POST', '/v1/actions', tokens.payroll, bad);
+      expect(r.status).toBe(400);
+      expect((r.body.error as { code: string }).code).toBe('AOS_REQUEST_INVALID');
+    }
+    const huge = await call('POST', '/v1/actions', tokens.payroll, {
+      ...payroll(1),
+      context: { x: 'a'.repeat(1_100_000) },
+    });
+    expect(huge.status).toBe(413);
+    expect(await call('GET', '/v1/actions/act_nothing', tokens.payroll)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'AOS_NOT_FOUND' } },
+    });
+  });
+
+  it('stop holds actions (202), cont decides them; only the owner or an admin signals', async () => {
+    expect(
+      await call('POST', '/v1/signals', tokens.viewer, {
+        signal: 'stop',
+        scope: 'agent',
+        target: 'payroll-bot',
+      }),
+    ).toMatchObject({ status: 403 });
+    const stop = await call('POST', '/v1/signals', tokens.olivia, {
+      signal: 'stop',
+      scope: 'agent',
+      target: 'payroll-bot',
+      reason: 'audit',
+    });
+    expect(stop).toMatchObject({
+      status: 200,
+      body: { agents: ['payroll-bot'], standing: { signal: 'stop' } },
+    });
+    const held = await call('POST', '/v1/actions', tokens.payroll, payroll(90_000));
+    expect(held).toMatchObject({ status: 202, body: { status: 'held' } });
+    const cont = await call('POST', '/v1/signals', tokens.olivia, {
+      signal: 'cont',
+      scope: 'agent',
+      target: 'payroll-bot',
+    });
+    expect(cont).toMatchObject({ status: 200, body: { released: 1 } });
+    const after = await call('GET', `/v1/actions/${String(held.body.id)}`, tokens.payroll);
+    expect(after.body.status).toBe('allowed');
+  });
+
+  it('shuts down gracefully on SIGTERM, and the ledger verifies with every refusal in it', async () => {
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const v = agentos(['audit', 'verify']);
+    expect(v.stdout).toMatch(/^ok: \d+ records/);
+    const q = agentos(['audit', 'query', '--type', 'access.denied', '--json']);
+    const denied = q.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { body: { code: string } });
+    expect(denied.map((r) => r.body.code).sort()).toEqual([
+      'AOS_FORBIDDEN',
+      'AOS_FORBIDDEN',
+      'AOS_FORBIDDEN',
+    ]);
+  });
+});
