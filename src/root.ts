@@ -23,6 +23,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { ActionService } from './governor/action-service.js';
 import { authenticate, createCredential, createToken, type AuthDeps } from './governor/auth.js';
 import { orgFromContent } from './governor/governance.js';
+import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
 import type { PersonRole, StandingSignal } from './governor/store.js';
 import { parseOrg } from './kernel/org/load.js';
@@ -290,25 +291,46 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const node = await openNode(o.dataDir);
   try {
     const orgFile = o.org ?? within(o.dataDir, node.config.org);
-    const policies = o.policies ?? within(o.dataDir, node.config.policies);
-    const { governance } = await governNode(node, orgFile, [policies]);
+    const reader = new FsSourceReader();
+    const policyDir = o.policies ?? within(o.dataDir, node.config.policies);
+    const [orgText, policies] = await Promise.all([
+      reader.read(orgFile),
+      readPolicySources(reader, [policyDir]),
+    ]);
     const ids = new UlidSource();
-    const board = new Map<string, StandingSignal>();
     const deps = { store: node.store, ledger: node.writer, ids, clock: systemClock, hasher: nodeHasher };
-    const current = () => governance;
-    const actions = new ActionService({ ...deps, governance: current, signals: board });
+    const governanceDeps = {
+      versions: node.store.versions,
+      ledger: node.writer,
+      hasher: nodeHasher,
+      clock: systemClock,
+      ids,
+    };
+    const sources = { org: { file: orgFile, text: orgText }, policies };
+    const allow: Allow = (who, what) => actions.allow(who, what);
+    const live = new LiveGovernance(
+      governanceDeps,
+      await applyGovernance(governanceDeps, sources),
+      sources,
+      allow,
+    );
+    const current = (): Governance => live.get();
+    const board = new Map<string, StandingSignal>();
+    const actions: ActionService = new ActionService({ ...deps, governance: current, signals: board });
     const signals = new SignalService({ ...deps, governance: current, board, actions });
     await signals.load();
     const auth = authDeps(node);
     const api = buildApi({
       service: actions,
       signals,
+      governance: live,
       authenticate: (header) => authenticate(auth, current().engine.org, header),
-      health: async () => ({
-        stream: node.config.stream,
-        org: governance.org.version,
-        policy: governance.policy.version,
-      }),
+      health: () =>
+        Promise.resolve({
+          stream: node.config.stream,
+          org: current().org.version,
+          policy: current().policy.version,
+        }),
       logger: o.logger ?? false,
     });
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');

@@ -4,7 +4,7 @@
  * graceful shutdown. Every refusal is coded and recorded.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +179,53 @@ describe('agentos serve', () => {
     expect(after.body.status).toBe('allowed');
   });
 
+  it('applies org changes at run time: a moved agent and a departed owner are governed at once', async () => {
+    const orgText = readFileSync(join(example, 'org.yaml'), 'utf8');
+    const moved = orgText.replace(/(id: payroll-bot[\s\S]*?department: )finance-payroll/, '$1hr-compliance');
+    expect(moved).not.toBe(orgText);
+    expect(await call('POST', '/v1/org', tokens.viewer, { text: moved })).toMatchObject({
+      status: 403,
+      body: { error: { code: 'AOS_FORBIDDEN' } },
+    });
+    const invalid = await call('POST', '/v1/org', tokens.olivia, {
+      text: 'kind: Organization\n',
+      file: 'x.yaml',
+    });
+    expect(invalid.status).toBe(400);
+    expect((invalid.body.error as { code: string; message: string }).message).toMatch(/^x\.yaml:\d+:\d+: /);
+    const dry = await call('POST', '/v1/org', tokens.olivia, { text: moved, dryRun: true });
+    expect(dry).toMatchObject({
+      status: 200,
+      body: {
+        applied: false,
+        changes: [
+          {
+            kind: 'agent',
+            id: 'payroll-bot',
+            change: 'changed',
+            fields: ['department: finance-payroll → hr-compliance'],
+          },
+        ],
+      },
+    });
+    expect((await call('POST', '/v1/actions', tokens.payroll, payroll(90_000))).body.status).toBe('allowed');
+    const applied = await call('POST', '/v1/org', tokens.olivia, { text: moved });
+    expect(applied).toMatchObject({ status: 200, body: { applied: true, version: { version: 2 } } });
+    // the finance-payroll policy no longer applies to it: default deny
+    const after = await call('POST', '/v1/actions', tokens.payroll, payroll(90_000));
+    expect(after.body).toMatchObject({ status: 'denied' });
+    expect((await call('GET', '/healthz')).body).toMatchObject({ org: 2 });
+
+    const left = orgText.replace(/(id: gina@acme\.test[^}]*?manager: fiona@acme\.test)/, '$1, active: false');
+    expect(left).not.toBe(orgText);
+    expect((await call('POST', '/v1/org', tokens.olivia, { text: left })).status).toBe(200);
+    const suspended = await call('POST', '/v1/actions', tokens.payroll, payroll(90_000));
+    expect(suspended.body).toMatchObject({
+      status: 'denied',
+      decision: { rules: ['contract.owner-inactive'] },
+    });
+  });
+
   it('shuts down gracefully on SIGTERM, and the ledger verifies with every refusal in it', async () => {
     const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
     daemon.kill('SIGTERM');
@@ -190,10 +237,7 @@ describe('agentos serve', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { body: { code: string } });
-    expect(denied.map((r) => r.body.code).sort()).toEqual([
-      'AOS_FORBIDDEN',
-      'AOS_FORBIDDEN',
-      'AOS_FORBIDDEN',
-    ]);
+    // another agent, a viewer voting, a viewer signalling, a viewer applying an org
+    expect(denied.map((r) => r.body.code)).toEqual(Array(4).fill('AOS_FORBIDDEN'));
   });
 });

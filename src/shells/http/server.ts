@@ -11,6 +11,7 @@ import Fastify, {
 import { z } from 'zod';
 import type { ActionService, ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
+import type { LiveGovernance } from '../../governor/live-governance.js';
 import type { SignalService } from '../../governor/signal-service.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
 import type { JsonValue } from '../../kernel/ledger/record.js';
@@ -26,6 +27,7 @@ const MAX_WAIT_MS = 120_000;
 export interface ApiDeps {
   readonly service: ActionService;
   readonly signals: SignalService;
+  readonly governance: LiveGovernance;
   /** Authenticates an `Authorization` header value. */
   authenticate(header: string | undefined): Promise<Principal>;
   /** Health details for `GET /healthz`. */
@@ -44,6 +46,19 @@ const outcomeBody = z.union([
     .strict(),
 ]);
 const voteBody = z.object({ comment: z.string().max(4000).optional() }).strict();
+const orgBody = z
+  .object({
+    text: z.string().max(BODY_LIMIT),
+    file: z.string().min(1).max(256).optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+const policiesBody = z
+  .object({
+    files: z.array(z.object({ file: z.string().min(1).max(256), text: z.string() }).strict()).max(10_000),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
 const signalBody = z
   .object({
     signal: z.enum(['stop', 'cont', 'kill']),
@@ -146,6 +161,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return deps.service.vote(principal, req.params.id, verdict, comment);
     });
   }
+
+  app.post('/v1/org', async (req) => {
+    const principal = await who(req);
+    const b = parseBody(orgBody, req.body);
+    return deps.governance.applyOrg(principal, b.file ?? 'org.yaml', b.text, b.dryRun ?? false);
+  });
+  app.post('/v1/policies', async (req) => {
+    const principal = await who(req);
+    const b = parseBody(policiesBody, req.body);
+    return deps.governance.applyPolicies(principal, b.files, b.dryRun ?? false);
+  });
 
   app.post('/v1/signals', async (req) => {
     const principal = await who(req);

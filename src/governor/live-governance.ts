@@ -1,0 +1,89 @@
+/**
+ * The org and policies in force in a running daemon, changed at run time (issue 4 §3: `org apply`,
+ * `policy apply`). A change is validated, recorded (`org.changed` / `policy.changed`), stored, and then in
+ * force for the very next action: a moved agent is governed by its new department at once, and an agent
+ * whose owner left is suspended by its contract. Changes apply one at a time.
+ */
+import { diffOrgs, type OrgChange } from '../kernel/org/diff.js';
+import { parseOrg } from '../kernel/org/load.js';
+import { compilePolicies, type PolicySource } from '../kernel/policy/compile.js';
+import type { Principal } from './auth.js';
+import {
+  applyGovernance,
+  type Governance,
+  type GovernanceDeps,
+  type GovernanceSources,
+  type VersionRef,
+} from './governance.js';
+
+/** What an org apply did (or, dry, would do). */
+export interface OrgApplied {
+  readonly changes: readonly OrgChange[];
+  readonly applied: boolean;
+  readonly version: VersionRef;
+}
+
+/** What a policy apply did (or, dry, would do). */
+export interface PoliciesApplied {
+  readonly documents: number;
+  readonly rules: number;
+  readonly applied: boolean;
+  readonly version: VersionRef;
+}
+
+/** Checks a caller may change governance (records refusals); the action service's `allow`. */
+export type Allow = (who: Principal, what: 'org.apply' | 'policy.apply') => Promise<void>;
+
+/** The governance of a running node. */
+export class LiveGovernance {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: GovernanceDeps,
+    private current: Governance,
+    private sources: GovernanceSources,
+    private readonly allow: Allow,
+  ) {}
+
+  /** What is in force now. */
+  get(): Governance {
+    return this.current;
+  }
+
+  /** Puts a new org in force (with today's policies); `dryRun` only validates and diffs. */
+  applyOrg(who: Principal, file: string, text: string, dryRun = false): Promise<OrgApplied> {
+    return this.serially(async () => {
+      await this.allow(who, 'org.apply');
+      const next = parseOrg(text, file); // invalid: throws with every problem, nothing changes
+      const changes = diffOrgs(this.current.engine.org, next);
+      if (dryRun || changes.length === 0) return { changes, applied: false, version: this.current.org };
+      const sources = { ...this.sources, org: { file, text } };
+      this.current = await applyGovernance(this.deps, sources);
+      this.sources = sources;
+      return { changes, applied: true, version: this.current.org };
+    });
+  }
+
+  /** Puts a new policy set in force (under today's org); `dryRun` only validates. */
+  applyPolicies(who: Principal, policies: readonly PolicySource[], dryRun = false): Promise<PoliciesApplied> {
+    return this.serially(async () => {
+      await this.allow(who, 'policy.apply');
+      const set = compilePolicies(policies);
+      const count = {
+        documents: set.documents.length,
+        rules: set.documents.reduce((n, d) => n + d.rules.length, 0),
+      };
+      if (dryRun) return { ...count, applied: false, version: this.current.policy };
+      const sources = { ...this.sources, policies };
+      this.current = await applyGovernance(this.deps, sources);
+      this.sources = sources;
+      return { ...count, applied: true, version: this.current.policy };
+    });
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
