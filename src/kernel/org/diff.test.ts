@@ -28,7 +28,7 @@ describe('diffOrgs', () => {
         { id: 'hr', name: 'HR', approvers: ['dana@a.test', 'gina@a.test'] },
         { id: 'ops', name: 'Ops' },
       ],
-      people: [base.people[0]!, { id: 'gina@a.test', name: 'Gina B' }],
+      people: [{ id: 'dana@a.test', name: 'Dana' }, { id: 'gina@a.test', name: 'Gina B' }],
       agents: [{ id: 'bot', owner: 'dana@a.test', department: 'ops', autonomy: 3 }],
     });
     expect(diffOrgs(buildOrg(base), after)).toEqual([
