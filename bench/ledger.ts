@@ -4,12 +4,13 @@
  * physical limit) and canonicalisation + HMAC alone. Writes bench/results/ledger.{md,json}.
  *
  * Flags: `--quick` (short budgets; results are not written unless `--write`), `--only=sqlite,postgres`,
- * `--no-write`. PostgreSQL: `AGENTOS_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
+ * `--no-write`, `--compare=<ledger.json>` (a before/after table against an earlier run; default: the results
+ * file this run replaces), `--notes=<file.md>` (hand-written notes, rendered as is). PostgreSQL: `AGENTOS_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
  * in a fresh schema `agentos_bench_<random>` that is dropped at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
@@ -28,7 +29,7 @@ import { canonicalJson } from '../src/kernel/ledger/canonical.js';
 import type { JsonValue } from '../src/kernel/ledger/record.js';
 import { measureChain, measureSync, measureWriter } from './lib/ledger-measure.js';
 import type { WriterDeps, WriterRun, WriterRunConfig } from './lib/ledger-measure.js';
-import { renderLedgerMarkdown, renderLedgerTable } from './lib/ledger-report.js';
+import { headline, renderLedgerMarkdown, renderLedgerTable } from './lib/ledger-report.js';
 import type { LedgerBenchResults, StoreResult } from './lib/ledger-report.js';
 import { machine } from './lib/machine.js';
 import { formatNs, formatRate } from './lib/stats.js';
@@ -38,6 +39,11 @@ const quick = argv.includes('--quick');
 const only = new Set((argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'sqlite,postgres').split(','));
 const write = argv.includes('--write') || (!quick && !argv.includes('--no-write'));
 const PG_URL = process.env['AGENTOS_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const flag = (name: string): string | undefined =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const OUT_DIR = path.resolve('bench/results');
+const comparePath = flag('compare') ?? path.join(OUT_DIR, 'ledger.json');
+const notesPath = flag('notes');
 
 const SYNC_SECONDS = quick ? 0.5 : 2;
 const SYNC_BLOCK = 4096;
@@ -108,6 +114,14 @@ const results: LedgerBenchResults = {
   },
   chain: { ops: 0, seconds: 0, perSecond: 0 },
   stores: [],
+  loadAverageBefore: {},
+};
+if (existsSync(comparePath)) {
+  results.earlier = headline(JSON.parse(readFileSync(comparePath, 'utf8')) as LedgerBenchResults);
+}
+if (notesPath) results.notes = readFileSync(notesPath, 'utf8');
+const noteLoad = (key: string): void => {
+  (results.loadAverageBefore ??= {})[key] = os.loadavg().map((l) => Math.round(l * 100) / 100);
 };
 progress(`machine: ${results.machine.cpuModel}, ${results.machine.cpus} cpus, node ${results.machine.node}`);
 progress(`directory ${dir} on ${results.config.filesystem}; body ${results.config.bodyBytes} B`);
@@ -154,6 +168,7 @@ try {
       progress(
         `sqlite ${config.mode}, ${config.producers} producer(s), ${config.warmSeconds}+${config.seconds} s …`,
       );
+      noteLoad(`sqlite ${config.mode}`);
       const store = openSqliteStore({ file: path.join(dir, `ledger-${i}.db`) });
       try {
         await store.migrate();
@@ -205,6 +220,7 @@ try {
         progress(
           `postgres ${config.mode}, ${config.producers} producer(s), ${config.warmSeconds}+${config.seconds} s …`,
         );
+        noteLoad(`postgres ${config.mode}`);
         const run = await measureWriter(deps(store), `bench-${config.mode}`, config);
         result.runs.push(run);
         report('postgres', run);
@@ -227,9 +243,8 @@ try {
 results.loadAverageEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
 process.stdout.write(renderLedgerTable(results) + '\n');
 if (write) {
-  const out = path.resolve('bench/results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'ledger.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(path.join(out, 'ledger.md'), renderLedgerMarkdown(results));
-  progress(`wrote ${path.join(out, 'ledger.md')} and ledger.json`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(path.join(OUT_DIR, 'ledger.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(OUT_DIR, 'ledger.md'), renderLedgerMarkdown(results));
+  progress(`wrote ${path.join(OUT_DIR, 'ledger.md')} and ledger.json`);
 }

@@ -25,11 +25,55 @@ export interface StoreResult {
   error?: string;
 }
 
+/** The headline numbers of an earlier run, for a before/after table (`--compare=<ledger.json>`). */
+export interface EarlierRun {
+  readonly date: string;
+  readonly commit: string;
+  readonly loadAverage: readonly number[];
+  readonly loadAverageEnd?: readonly number[] | undefined;
+  readonly fsyncPerSecond?: number | undefined;
+  readonly chainPerSecond: number;
+  readonly runs: readonly {
+    readonly store: string;
+    readonly mode: string;
+    readonly perSecond: number;
+    readonly p50: number;
+    readonly p99: number;
+  }[];
+}
+
+/** The headline numbers of a run's results. */
+export function headline(r: LedgerBenchResults): EarlierRun {
+  return {
+    date: r.machine.date,
+    commit: r.machine.commit,
+    loadAverage: r.machine.loadAverage,
+    loadAverageEnd: r.loadAverageEnd,
+    fsyncPerSecond: r.fsync?.perSecond,
+    chainPerSecond: r.chain.perSecond,
+    runs: r.stores.flatMap((s) =>
+      s.runs.map((run) => ({
+        store: s.store,
+        mode: run.config.mode,
+        perSecond: run.throughput.perSecond,
+        p50: run.latency.p50,
+        p99: run.latency.p99,
+      })),
+    ),
+  };
+}
+
 /** Everything a run measured. */
 export interface LedgerBenchResults {
   machine: Machine;
   quick: boolean;
   loadAverageEnd?: number[];
+  /** Load average (1, 5, 15 min) just before each store run, by `store mode`. */
+  loadAverageBefore?: Record<string, number[]>;
+  /** The run this one is compared with. */
+  earlier?: EarlierRun;
+  /** Markdown written by hand for this run (`--notes=<file>`), rendered as is. */
+  notes?: string;
   config: {
     syncSeconds: number;
     syncBlockBytes: number;
@@ -115,6 +159,27 @@ function baseRows(r: LedgerBenchResults): string[] {
   return lines;
 }
 
+function comparisonRows(r: LedgerBenchResults, e: EarlierRun): string[] {
+  const now = headline(r);
+  const x = (after: number, before: number | undefined): string =>
+    before === undefined || before === 0 ? '' : `×${(after / before).toFixed(2)}`;
+  const lines = [
+    '| measurement | before | after | after/before |',
+    '|---|---:|---:|---:|',
+    `| raw fsync (the disk, measured in each run) | ${e.fsyncPerSecond === undefined ? '—' : formatRate(e.fsyncPerSecond)} | ` +
+      `${now.fsyncPerSecond === undefined ? '—' : formatRate(now.fsyncPerSecond)} | ${now.fsyncPerSecond === undefined ? '' : x(now.fsyncPerSecond, e.fsyncPerSecond)} |`,
+    `| chain alone | ${formatRate(e.chainPerSecond)} | ${formatRate(now.chainPerSecond)} | ${x(now.chainPerSecond, e.chainPerSecond)} |`,
+  ];
+  for (const run of now.runs) {
+    const before = e.runs.find((b) => b.store === run.store && b.mode === run.mode);
+    lines.push(
+      `| ${run.store} ${run.mode} (p50 ${before ? formatNs(before.p50) : '—'} → ${formatNs(run.p50)}) | ` +
+        `${before ? formatRate(before.perSecond) : '—'} | ${formatRate(run.perSecond)} | ${x(run.perSecond, before?.perSecond)} |`,
+    );
+  }
+  return lines;
+}
+
 /** The table printed on stdout. */
 export function renderLedgerTable(r: LedgerBenchResults): string {
   return [...baseRows(r), '', ...runRows(r), '', ...verdicts(r)].join('\n');
@@ -151,9 +216,31 @@ export function renderLedgerMarkdown(r: LedgerBenchResults): string {
 
 - Date: ${m.date}; commit \`${m.commit}\`
 - Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.ramGiB} GiB RAM; ${m.os}; Node ${m.node} (V8 ${m.v8})
-- Load average at start ${m.loadAverage.join(' / ')}${r.loadAverageEnd ? `, at end ${r.loadAverageEnd.join(' / ')}` : ''}
+- Load average at start ${m.loadAverage.join(' / ')}${r.loadAverageEnd ? `, at end ${r.loadAverageEnd.join(' / ')}` : ''}${
+    r.loadAverageBefore
+      ? `; before each store run: ${Object.entries(r.loadAverageBefore)
+          .map(([k, l]) => `${k} ${l.join(' / ')}`)
+          .join('; ')}`
+      : ''
+  }
 - Disk: \`${c.sqliteDir}\` on ${c.filesystem}
 
+The machine may be shared: other work (other engineers' test runs, a PostgreSQL server serving them) can
+run on the same cores and disk during a run, so absolute rates vary between runs; the load averages above
+say how busy it was, and the raw fsync rate is measured in the same run as the stores it is compared with.
+${
+  r.earlier
+    ? `
+## Before and after
+
+Before: the run of ${r.earlier.date} (commit \`${r.earlier.commit}\`, load average ${r.earlier.loadAverage.join(' / ')}` +
+      `${r.earlier.loadAverageEnd ? ` → ${r.earlier.loadAverageEnd.join(' / ')}` : ''}). After: this run. ` +
+      `Different runs, so different load and disk: compare the rates with the raw fsync row in mind.
+
+${comparisonRows(r, r.earlier).join('\n')}
+`
+    : ''
+}${r.notes ? `\n## Notes\n\n${r.notes.trim()}\n` : ''}
 ## The physical limit and the CPU-only cost
 
 ${baseRows(r).join('\n')}

@@ -55,9 +55,11 @@ function osName(): string {
 
 function commit(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    // --no-optional-locks: `status` must not refresh the index, which others may be writing in a shared tree
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['--no-optional-locks', ...args], { encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
     return dirty ? `${head} (src/ has uncommitted changes)` : head;
   } catch {
     return 'unknown';

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_MIGRATIONS } from '../../src/adapters/store-postgres/migrations.js';
 import { openPostgresStore, type PostgresStore } from '../../src/adapters/store-postgres/store.js';
+import type { LedgerRecord } from '../../src/kernel/ledger/record.js';
 import { all, record, records, rejectsWith, storeContract } from './store.contract.js';
 
 const url = process.env.AGENTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -61,6 +63,35 @@ storeContract('postgres', {
         await s.migrate();
         return s;
       },
+      legacy: async (version: number, stored: readonly LedgerRecord[]) => {
+        const s = `"${schema}"`;
+        await admin.query(`CREATE SCHEMA ${s}`);
+        await admin.query(`CREATE TABLE ${s}.schema_migrations (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        for (const m of PG_MIGRATIONS.filter((m) => m.version <= version)) {
+          await admin.query(m.sql.replaceAll('$S', s));
+          await m.then?.(admin, s);
+          await admin.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+            m.version,
+            m.name,
+          ]);
+        }
+        await admin.query(
+          `INSERT INTO ${s}.ledger SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
+             $5::text[], $6::text[], $7::text[], $8::text[])`,
+          [
+            stored.map((r) => r.stream),
+            stored.map((r) => r.seq),
+            stored.map((r) => r.time),
+            stored.map((r) => r.type),
+            stored.map((r) => JSON.stringify(r.body)),
+            stored.map((r) => r.prev),
+            stored.map((r) => r.keyId),
+            stored.map((r) => r.mac),
+          ],
+        );
+      },
+      tamper: () => admin.query(`UPDATE "${schema}".ledger SET body = '{}'`),
     });
   },
 });

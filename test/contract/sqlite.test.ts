@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/adapters/store-sqlite/migrations.js';
 import { openSqliteStore } from '../../src/adapters/store-sqlite/store.js';
+import type { LedgerRecord } from '../../src/kernel/ledger/record.js';
 import { all, record, records, rejectsWith, storeContract } from './store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentos-sqlite-'));
@@ -28,6 +30,38 @@ storeContract('sqlite', {
         await s.migrate();
         return s;
       },
+      legacy: (version: number, stored: readonly LedgerRecord[]) => {
+        const db = new Database(file);
+        try {
+          db.pragma('journal_mode = WAL');
+          db.exec(
+            'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+          );
+          for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
+            db.exec(m.sql);
+            db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 'then')").run(m.version, m.name);
+          }
+          const insert = db.prepare('INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+          db.transaction(() => {
+            for (const r of stored) {
+              insert.run(r.stream, r.seq, r.time, r.type, JSON.stringify(r.body), r.prev, r.keyId, r.mac);
+            }
+          })();
+        } finally {
+          db.close();
+        }
+        return Promise.resolve();
+      },
+      tamper: () => {
+        const db = new Database(file);
+        try {
+          return Promise.resolve(db.prepare("UPDATE ledger SET body = '{}'").run());
+        } catch (e) {
+          return Promise.reject(e as Error);
+        } finally {
+          db.close();
+        }
+      },
     });
   },
 });
@@ -44,7 +78,7 @@ describe('sqlite store', () => {
       (db.prepare('SELECT version, name FROM schema_migrations').all() as { version: number }[]).map(
         (r) => r.version,
       ),
-    ).toEqual([1]);
+    ).toEqual(MIGRATIONS.map((m) => m.version));
     db.close();
   });
 

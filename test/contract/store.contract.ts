@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAgentOsError, type ErrorCode } from '../../src/kernel/errors.js';
 import type { JsonValue, LedgerRecord, RecordType } from '../../src/kernel/ledger/record.js';
-import type { Store } from '../../src/governor/store.js';
+import type { LedgerQuery, Store } from '../../src/governor/store.js';
 
 /** A fresh database for one test. */
 export interface StoreDatabase {
@@ -13,6 +13,13 @@ export interface StoreDatabase {
   open(): Promise<Store>;
   /** A migrated store instance on this database whose connection may read but not write. */
   openReadOnly(): Promise<Store>;
+  /**
+   * Brings the empty database to schema `version` only, as an older build would have left it, and stores
+   * `records` in its ledger straight through the driver (the columns of that version only).
+   */
+  legacy(version: number, records: readonly LedgerRecord[]): Promise<void>;
+  /** Tries to change a stored ledger row straight through the driver; must reject (append-only). */
+  tamper(): Promise<unknown>;
 }
 
 /** How an adapter's test file plugs into the contract. */
@@ -44,6 +51,83 @@ export function record(
 /** The records `from`…`to` of a stream. */
 export function records(stream: string, from: number, to: number): LedgerRecord[] {
   return Array.from({ length: to - from + 1 }, (_, i) => record(stream, from + i));
+}
+
+/** A body's indexed field as the stores define it: a top-level string without U+0000, else none. */
+function indexed(body: JsonValue, key: 'agent' | 'episode'): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const v = (body as Record<string, JsonValue>)[key];
+  return typeof v === 'string' && !v.includes('\u0000') ? v : undefined;
+}
+
+/** What `read(query)` must return from `stored` (every record in the store), computed independently. */
+export function model(stored: readonly LedgerRecord[], q: LedgerQuery): LedgerRecord[] {
+  const byKey = (a: LedgerRecord, b: LedgerRecord): number =>
+    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq;
+  return [...stored]
+    .sort(byKey)
+    .filter(
+      (r) =>
+        (q.stream === undefined || r.stream === q.stream) &&
+        (q.fromSeq === undefined || r.seq >= q.fromSeq) &&
+        (q.since === undefined || r.time >= q.since) &&
+        (q.until === undefined || r.time < q.until) &&
+        (q.type === undefined || r.type === q.type) &&
+        (q.agent === undefined || indexed(r.body, 'agent') === q.agent) &&
+        (q.episode === undefined || indexed(r.body, 'episode') === q.episode),
+    )
+    .slice(0, q.limit ?? Infinity);
+}
+
+/**
+ * Records whose bodies exercise the indexed fields: agents and episodes that are strings, numbers, arrays,
+ * nested or absent; bodies that are arrays, strings or null; U+0000 inside and outside the fields.
+ */
+export function indexedRecords(stream: string, count: number): LedgerRecord[] {
+  const bodies = (seq: number): JsonValue => {
+    switch (seq % 8) {
+      case 0:
+        return { agent: 'ag-A', episode: `ep-${seq % 3}`, n: seq };
+      case 1:
+        return { agent: 'ag-A', n: seq };
+      case 2:
+        return { agent: 'ag-B', episode: 'ep-1' };
+      case 3:
+        return { agent: 7, episode: ['ep-1'], nested: { agent: 'ag-A', episode: 'ep-1' } };
+      case 4:
+        return ['agent', 'ag-A'];
+      case 5:
+        return { note: 'nul\u0000 elsewhere', agent: 'ag-A', episode: 'ep-2' };
+      case 6:
+        return seq % 16 === 6 ? 'ag-A' : null;
+      default:
+        return { agent: 'ag-\u0000A', episode: 'ep-\u0000' };
+    }
+  };
+  return Array.from({ length: count }, (_, i) =>
+    record(stream, i + 1, bodies(i + 1), i % 5 === 0 ? 'action.decided' : 'action.requested'),
+  );
+}
+
+/** Queries over `indexedRecords` that combine the indexed filters with every other one. */
+export function indexedQueries(stream: string): LedgerQuery[] {
+  const t = (seq: number): string => record(stream, seq).time;
+  return [
+    { agent: 'ag-A' },
+    { agent: 'ag-B' },
+    { episode: 'ep-1' },
+    { agent: 'ag-A', episode: 'ep-2' },
+    { agent: 'ag-A', stream },
+    { agent: 'ag-A', stream: 'other' },
+    { agent: 'ag-A', type: 'action.decided' },
+    { agent: 'ag-A', since: t(100), until: t(700) },
+    { agent: 'ag-A', fromSeq: 50, limit: 501 },
+    { episode: 'ep-0', fromSeq: 9, limit: 3 },
+    { agent: 'ag-A', limit: 0 },
+    { agent: 'nobody' },
+    { agent: 'ag-\u0000A' }, // U+0000 is never indexed
+    { episode: 'ep-\u0000' },
+  ];
 }
 
 /** Collects an async iterable. */
@@ -171,6 +255,38 @@ export function storeContract(name: string, harness: StoreHarness): void {
         ]);
         expect(await read({ stream: 'z' })).toEqual([]);
         expect(await read({ limit: 0 })).toEqual([]);
+      });
+
+      it('filters by agent and episode (top-level strings of the body) with the other filters, across pages', async () => {
+        const { store } = await setup();
+        const stored = [...indexedRecords('x', 1300), ...indexedRecords('w', 40), ...indexedRecords('y', 9)];
+        await store.ledger.append(stored.slice(0, 1300));
+        await store.ledger.append(stored.slice(1300));
+        for (const q of [...indexedQueries('x'), { agent: 'ag-A', stream: 'w' }]) {
+          expect(await all(store.ledger.read(q)), JSON.stringify(q)).toEqual(model(stored, q));
+        }
+        // more than one read page of one agent, in (stream, seq) order
+        expect((await all(store.ledger.read({ agent: 'ag-A' }))).length).toBeGreaterThan(500);
+      });
+
+      it('migrates a populated ledger from schema 1: fills agent and episode, stays append-only', async () => {
+        const db = await harness.fresh();
+        const old = [...indexedRecords('x', 1100), ...indexedRecords('y', 20)];
+        await db.legacy(1, old);
+        const store = await db.open();
+        opened.push(store);
+        const migrated = await store.migrate();
+        expect(migrated.from).toBe(1);
+        expect(migrated.to).toBeGreaterThan(1);
+        expect(await all(store.ledger.read())).toEqual(model(old, {}));
+        for (const q of indexedQueries('x')) {
+          expect(await all(store.ledger.read(q)), JSON.stringify(q)).toEqual(model(old, q));
+        }
+        await expect(db.tamper()).rejects.toThrow(/append-only/);
+        const next = record('x', 1101, { agent: 'ag-A', episode: 'ep-new' });
+        await store.ledger.append([next]);
+        expect(await all(store.ledger.read({ episode: 'ep-new' }))).toEqual([next]);
+        expect(await store.migrate()).toEqual({ from: migrated.to, to: migrated.to });
       });
 
       it('refuses a duplicate seq, a gap and a wrong first seq, with AOS_LEDGER_CONFLICT', async () => {

@@ -7,27 +7,36 @@ import { AgentOsError, isAgentOsError, type ErrorCode } from '../../kernel/error
 import type { LedgerRecord } from '../../kernel/ledger/record.js';
 import type {
   AgentState,
+  ActionStore,
   AgentStateStore,
+  ApprovalStore,
   CredentialStore,
   LedgerQuery,
   LedgerStore,
   MigrationResult,
+  SignalStore,
   Store,
   StoredCredential,
   StoredVersion,
+  TokenStore,
   VersionKind,
   VersionStore,
 } from '../../governor/store.js';
 import {
   contentHash,
+  batchFirsts,
   describe,
+  matchesNothing,
   PAGE_SIZE,
   planAppend,
   toCredential,
+  toInsertRow,
   toRecord,
   type CredentialRow,
+  type LedgerInsertRow,
   type LedgerRow,
 } from '../store-sql/rows.js';
+import { PgActions, PgAgentRevocation, PgApprovals, PgSignals, PgTokens } from './daemon-tables.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
 /** Where to connect and which schema to use. */
@@ -83,7 +92,11 @@ export class PostgresStore implements Store {
   readonly ledger: LedgerStore;
   readonly versions: VersionStore;
   readonly agents: AgentStateStore;
-  readonly credentials: CredentialStore;
+  readonly credentials: Store['credentials'];
+  readonly tokens: TokenStore;
+  readonly actions: ActionStore;
+  readonly approvals: ApprovalStore;
+  readonly signals: SignalStore;
   /** The quoted schema, for SQL text. */
   readonly s: string;
   private closed = false;
@@ -97,6 +110,10 @@ export class PostgresStore implements Store {
     this.versions = new PgVersions(this);
     this.agents = new PgAgents(this);
     this.credentials = new PgCredentials(this);
+    this.tokens = new PgTokens(this);
+    this.actions = new PgActions(this);
+    this.approvals = new PgApprovals(this);
+    this.signals = new PgSignals(this);
   }
 
   /** Runs `fn` in one transaction on one connection, turning every failure into `code`. */
@@ -134,12 +151,28 @@ export class PostgresStore implements Store {
   async query<R extends pg.QueryResultRow>(
     code: ErrorCode,
     what: string,
-    sql: string,
+    sql: string | { readonly name: string; readonly text: string },
     params: unknown[] = [],
   ): Promise<R[]> {
     try {
       if (this.closed) throw new Error('the store is closed');
-      return (await this.pool.query<R>(sql, params)).rows;
+      const config = typeof sql === 'string' ? { text: sql } : sql;
+      return (await this.pool.query<R>({ ...config, values: params })).rows;
+    } catch (e) {
+      throw wrap(e, code, `${what} (postgres schema \`${this.schema}\`)`);
+    }
+  }
+
+  /** One statement outside an explicit transaction; resolves with the number of rows it changed. */
+  async count(
+    code: ErrorCode,
+    what: string,
+    sql: { readonly name: string; readonly text: string },
+    params: unknown[],
+  ): Promise<number> {
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      return (await this.pool.query({ ...sql, values: params })).rowCount ?? 0;
     } catch (e) {
       throw wrap(e, code, `${what} (postgres schema \`${this.schema}\`)`);
     }
@@ -179,6 +212,7 @@ export class PostgresStore implements Store {
       for (const m of PG_MIGRATIONS) {
         if (m.version <= now) continue;
         await c.query(m.sql.replaceAll('$S', this.s));
+        await m.then?.(c, this.s);
         await c.query(`INSERT INTO ${this.s}.schema_migrations (version, name) VALUES ($1, $2)`, [
           m.version,
           m.name,
@@ -197,39 +231,105 @@ export class PostgresStore implements Store {
 
 const LEDGER_COLUMNS = 'stream, seq, time, type, body, prev, key_id, mac';
 
+/**
+ * One append is one `INSERT` (its own transaction, one round trip): the batch as arrays, unnested.
+ *
+ * INVARIANT: no gap and no duplicate can land. The store checks that the batch is contiguous within itself
+ * before sending it; the statement inserts nothing unless, for each stream's first record in the batch
+ * (`$11`, `$12`), the record before it is stored (seq 1 needs none); and the primary key `(stream, seq)`
+ * refuses a duplicate, also from a writer racing for the same `seq` (the second waits for the first, then
+ * fails). A batch goes in whole or not at all.
+ *
+ * INVARIANT: acknowledged means durable. `set_config(…, true)` is `SET LOCAL synchronous_commit TO on` for
+ * this statement's transaction, whatever the server's or the role's default, so the commit returns only
+ * after the WAL is flushed; it runs once (an init plan), and were it not `on` nothing would be inserted.
+ */
+const APPEND_SQL = `
+  INSERT INTO $S.ledger (stream, seq, time, type, body, prev, key_id, mac, agent, episode)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::text[])
+  WHERE (SELECT set_config('synchronous_commit', 'on', true)) = 'on'
+    AND NOT EXISTS (
+      SELECT 1 FROM unnest($11::text[], $12::bigint[]) AS f (stream, seq)
+      WHERE f.seq > 1
+        AND NOT EXISTS (SELECT 1 FROM $S.ledger x WHERE x.stream = f.stream COLLATE "C" AND x.seq = f.seq - 1))`;
+
+/** Constraint violations an append can meet: a duplicate `(stream, seq)`, `seq < 1`. */
+const SEQ_VIOLATIONS = new Set([UNIQUE_VIOLATION, '23514']);
+
 class PgLedger implements LedgerStore {
-  constructor(private readonly store: PostgresStore) {}
+  private readonly appendSql: string;
+
+  constructor(private readonly store: PostgresStore) {
+    this.appendSql = APPEND_SQL.replaceAll('$S', store.s);
+  }
 
   async append(records: readonly LedgerRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const s = this.store.s;
-    await this.store.tx('AOS_LEDGER_UNAVAILABLE', 'cannot append to the ledger', async (c) => {
-      const lasts = new Map<string, number>();
-      for (const stream of new Set(records.map((r) => r.stream))) {
-        const r = await c.query(`SELECT max(seq) AS seq FROM ${s}.ledger WHERE stream = $1`, [stream]);
-        lasts.set(stream, Number(r.rows[0]?.seq ?? 0));
-      }
-      // INVARIANT: the primary key (stream, seq) makes a racing writer that read the same `last` fail with
-      // a unique violation (AOS_LEDGER_CONFLICT) when it commits second; no gap or duplicate can land.
-      const rows = planAppend(records, (stream) => lasts.get(stream) ?? 0);
-      for (let i = 0; i < rows.length; i += PAGE_SIZE) {
-        const page = rows.slice(i, i + PAGE_SIZE);
-        const values = page.map(
-          (_, j) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => `$${j * 8 + k}`).join(', ')})`,
-        );
-        const params = page.flatMap((r) => [
-          r.stream,
-          r.seq,
-          r.time,
-          r.type,
-          r.body,
-          r.prev,
-          r.key_id,
-          r.mac,
-        ]);
-        await c.query(`INSERT INTO ${s}.ledger (${LEDGER_COLUMNS}) VALUES ${values.join(', ')}`, params);
-      }
-    });
+    const what = 'cannot append to the ledger';
+    const firsts = batchFirsts(records) ?? (await this.refuse(records)); // not contiguous: nothing is sent
+    const rows = records.map(toInsertRow);
+    const column = <K extends keyof LedgerInsertRow>(k: K): LedgerInsertRow[K][] => rows.map((r) => r[k]);
+    let inserted: number;
+    try {
+      inserted = await this.store.count(
+        'AOS_LEDGER_UNAVAILABLE',
+        what,
+        // named: each pooled connection parses and plans it once
+        { name: 'agentos_ledger_append', text: this.appendSql },
+        [
+          column('stream'),
+          column('seq'),
+          column('time'),
+          column('type'),
+          column('body'),
+          column('prev'),
+          column('key_id'),
+          column('mac'),
+          column('agent'),
+          column('episode'),
+          [...firsts.keys()],
+          [...firsts.values()],
+        ],
+      );
+    } catch (e) {
+      const code = String((e as { cause?: { code?: unknown } }).cause?.code);
+      if (SEQ_VIOLATIONS.has(code)) await this.refuse(records, e);
+      throw e;
+    }
+    if (inserted === 0) await this.refuse(records); // a stream's first record has no stored predecessor
+    if (inserted !== rows.length) {
+      throw new AgentOsError(
+        'AOS_LEDGER_UNAVAILABLE',
+        `${what} (postgres schema \`${this.store.schema}\`): ${inserted} of ${rows.length} rows went in`,
+      );
+    }
+  }
+
+  /**
+   * Throws the `AOS_LEDGER_CONFLICT` that names the record at fault, from the lasts as stored now; when they
+   * no longer show one (another writer moved on), the conflict with the database's own reason.
+   */
+  private async refuse(records: readonly LedgerRecord[], cause?: unknown): Promise<never> {
+    const lasts = await this.lasts([...new Set(records.map((r) => r.stream))]).catch(() => undefined);
+    if (lasts) planAppend(records, (stream) => lasts.get(stream) ?? 0);
+    throw new AgentOsError(
+      'AOS_LEDGER_CONFLICT',
+      `the batch does not continue its streams (postgres schema \`${this.store.schema}\`)` +
+        (cause === undefined ? '' : `: ${describe(cause)}`),
+      { cause },
+    );
+  }
+
+  private async lasts(streams: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.store.query<{ stream: string; last: string }>(
+      'AOS_LEDGER_UNAVAILABLE',
+      'cannot read the ledger',
+      `SELECT s AS stream, coalesce((SELECT max(seq) FROM ${this.store.s}.ledger WHERE stream = s COLLATE "C"), 0) AS last
+         FROM unnest($1::text[]) AS s`,
+      [streams],
+    );
+    return new Map(rows.map((r) => [r.stream, Number(r.last)]));
   }
 
   async last(stream: string): Promise<LedgerRecord | undefined> {
@@ -254,15 +354,21 @@ class PgLedger implements LedgerStore {
     if (query.since !== undefined) add('time >= ?', query.since);
     if (query.until !== undefined) add('time < ?', query.until);
     if (query.type !== undefined) add('type = ?', query.type);
+    if (query.agent !== undefined) add('agent = ?', query.agent);
+    if (query.episode !== undefined) add('episode = ?', query.episode);
+    if (matchesNothing(query)) return;
     let remaining = query.limit ?? Infinity;
-    let after: [string, number] | undefined;
+    let after: (string | number)[] | undefined;
     while (remaining > 0) {
       const size = Math.min(PAGE_SIZE, remaining);
       const n = params.length;
-      const conds = after ? [...where, `(stream, seq) > ($${n + 1}, $${n + 2})`] : where;
+      // within one stream the key is `seq` alone (see store-sqlite)
+      const keyset =
+        query.stream === undefined ? `(stream, seq) > ($${n + 1}, $${n + 2})` : `seq > $${n + 1}`;
+      const conds = after ? [...where, keyset] : where;
       const sql = `SELECT ${LEDGER_COLUMNS} FROM ${this.store.s}.ledger
         ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''}
-        ORDER BY stream, seq LIMIT $${n + (after ? 3 : 1)}`;
+        ORDER BY stream, seq LIMIT $${n + (after?.length ?? 0) + 1}`;
       const page = await this.store.query<LedgerRow>(
         'AOS_LEDGER_UNAVAILABLE',
         'cannot read the ledger',
@@ -273,7 +379,7 @@ class PgLedger implements LedgerStore {
       const tail = page.at(-1);
       if (!tail || page.length < size) return;
       remaining -= page.length;
-      after = [tail.stream, Number(tail.seq)];
+      after = query.stream === undefined ? [tail.stream, Number(tail.seq)] : [Number(tail.seq)];
     }
   }
 
@@ -359,7 +465,15 @@ class PgAgents implements AgentStateStore {
 }
 
 class PgCredentials implements CredentialStore {
-  constructor(private readonly store: PostgresStore) {}
+  private readonly revocation: PgAgentRevocation;
+
+  constructor(private readonly store: PostgresStore) {
+    this.revocation = new PgAgentRevocation(store);
+  }
+
+  revokeAgent(agent: string, time: string): Promise<number> {
+    return this.revocation.revokeAgent(agent, time);
+  }
 
   async put(c: Omit<StoredCredential, 'revokedAt'>): Promise<void> {
     await this.store.query(

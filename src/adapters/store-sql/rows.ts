@@ -4,8 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AgentOsError } from '../../kernel/errors.js';
-import type { LedgerRecord, RecordType } from '../../kernel/ledger/record.js';
-import type { StoredCredential } from '../../governor/store.js';
+import { indexedFields } from '../../kernel/ledger/bodies.js';
+import type { JsonValue, LedgerRecord, RecordType } from '../../kernel/ledger/record.js';
+import type { LedgerQuery, StoredCredential } from '../../governor/store.js';
 
 /** A ledger row as both dialects store it: the body as JSON text, exactly as appended. */
 export interface LedgerRow {
@@ -19,8 +20,32 @@ export interface LedgerRow {
   readonly mac: string;
 }
 
-/** Rows per page when reading, and per INSERT when appending. */
+/** A ledger row as appended: the record plus its indexed columns (NULL when the body has no such field). */
+export interface LedgerInsertRow extends LedgerRow {
+  readonly agent: string | null;
+  readonly episode: string | null;
+}
+
+/** Rows per page when reading (and when backfilling a migration). */
 export const PAGE_SIZE = 500;
+
+/**
+ * The indexed columns of a body: `indexedFields` (src/kernel/ledger/bodies.ts), except that a value holding
+ * U+0000 is not indexed (NULL) in either store, because PostgreSQL `text` cannot hold it; the record itself
+ * is stored all the same.
+ */
+export function indexedColumns(body: JsonValue): { agent: string | null; episode: string | null } {
+  const { agent, episode } = indexedFields(body);
+  return {
+    agent: agent === undefined || agent.includes('\u0000') ? null : agent,
+    episode: episode === undefined || episode.includes('\u0000') ? null : episode,
+  };
+}
+
+/** True when an indexed filter of `query` holds U+0000, which no indexed column does: nothing can match. */
+export function matchesNothing(query: LedgerQuery): boolean {
+  return query.agent?.includes('\u0000') === true || query.episode?.includes('\u0000') === true;
+}
 
 /**
  * Checks that `records` continue their streams exactly and returns their rows, in order. `lastSeq` gives the
@@ -29,7 +54,7 @@ export const PAGE_SIZE = 500;
 export function planAppend(
   records: readonly LedgerRecord[],
   lastSeq: (stream: string) => number,
-): LedgerRow[] {
+): LedgerInsertRow[] {
   const next = new Map<string, number>();
   return records.map((r) => {
     const expected = (next.get(r.stream) ?? lastSeq(r.stream)) + 1;
@@ -40,21 +65,46 @@ export function planAppend(
       );
     }
     next.set(r.stream, expected);
-    const body = JSON.stringify(r.body) as string | undefined;
-    if (body === undefined) {
-      throw new AgentOsError('AOS_INTERNAL', `record \`${r.stream}\`#${r.seq} has no JSON body`);
-    }
-    return {
-      stream: r.stream,
-      seq: r.seq,
-      time: r.time,
-      type: r.type,
-      body,
-      prev: r.prev,
-      key_id: r.keyId,
-      mac: r.mac,
-    };
+    return toInsertRow(r);
   });
+}
+
+/**
+ * The first `seq` of each stream in `records` when every `seq` is a positive integer and, within the batch,
+ * every stream's records follow each other (+ 1 each); `undefined` otherwise (`planAppend` names the fault).
+ */
+export function batchFirsts(records: readonly LedgerRecord[]): Map<string, number> | undefined {
+  const first = new Map<string, number>();
+  const next = new Map<string, number>();
+  for (const r of records) {
+    if (!Number.isSafeInteger(r.seq) || r.seq < 1) return undefined;
+    const expected = next.get(r.stream);
+    if (expected === undefined) first.set(r.stream, r.seq);
+    else if (r.seq !== expected) return undefined;
+    next.set(r.stream, r.seq + 1);
+  }
+  return first;
+}
+
+/** A record as the row to insert: the body as JSON text, and the indexed columns. */
+export function toInsertRow(r: LedgerRecord): LedgerInsertRow {
+  const body = JSON.stringify(r.body) as string | undefined;
+  if (body === undefined) {
+    throw new AgentOsError('AOS_INTERNAL', `record \`${r.stream}\`#${r.seq} has no JSON body`);
+  }
+  const { agent, episode } = indexedColumns(r.body);
+  return {
+    stream: r.stream,
+    seq: r.seq,
+    time: r.time,
+    type: r.type,
+    body,
+    prev: r.prev,
+    key_id: r.keyId,
+    mac: r.mac,
+    agent,
+    episode,
+  };
 }
 
 /** A stored row as a record. */

@@ -4,6 +4,8 @@
  */
 
 /** One schema step. */
+import { DAEMON_TABLES_SQL } from './daemon-tables.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -60,4 +62,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX credentials_agent ON credentials (agent);
     `,
   },
+  {
+    version: 2,
+    name: 'ledger agent and episode columns',
+    // The backfill must UPDATE, which the append-only trigger refuses: the trigger is dropped and created
+    // again inside the migration's transaction (under the write lock), so no other connection ever sees the
+    // ledger without it. A value holding U+0000 is not indexed (store-sql/rows.ts `indexedColumns`).
+    sql: `
+      ALTER TABLE ledger ADD COLUMN agent TEXT;
+      ALTER TABLE ledger ADD COLUMN episode TEXT;
+      DROP TRIGGER ledger_no_update;
+      UPDATE ledger SET
+        agent = CASE WHEN json_type(body, '$.agent') = 'text' AND instr(json_extract(body, '$.agent'), char(0)) = 0
+          THEN json_extract(body, '$.agent') END,
+        episode = CASE WHEN json_type(body, '$.episode') = 'text' AND instr(json_extract(body, '$.episode'), char(0)) = 0
+          THEN json_extract(body, '$.episode') END
+        WHERE json_type(body, '$.agent') = 'text' OR json_type(body, '$.episode') = 'text';
+      CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+      -- "The records of one agent (episode) in (stream, seq) order": an equality prefix, then the read order,
+      -- so keyset pages are index range scans. Partial: records without the field cost no index entry.
+      CREATE INDEX ledger_agent ON ledger (agent, stream, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX ledger_episode ON ledger (episode, stream, seq) WHERE episode IS NOT NULL;
+    `,
+  },
+  { version: 3, name: 'daemon: tokens, actions, approvals, signals', sql: DAEMON_TABLES_SQL },
 ];

@@ -7,20 +7,25 @@ import { AgentOsError, isAgentOsError, type ErrorCode } from '../../kernel/error
 import type { LedgerRecord } from '../../kernel/ledger/record.js';
 import type {
   AgentState,
+  ActionStore,
   AgentStateStore,
+  ApprovalStore,
   CredentialStore,
   LedgerQuery,
   LedgerStore,
   MigrationResult,
+  SignalStore,
   Store,
   StoredCredential,
   StoredVersion,
+  TokenStore,
   VersionKind,
   VersionStore,
 } from '../../governor/store.js';
 import {
   contentHash,
   describe,
+  matchesNothing,
   PAGE_SIZE,
   planAppend,
   toCredential,
@@ -28,6 +33,13 @@ import {
   type CredentialRow,
   type LedgerRow,
 } from '../store-sql/rows.js';
+import {
+  SqliteActions,
+  SqliteAgentRevocation,
+  SqliteApprovals,
+  SqliteSignals,
+  SqliteTokens,
+} from './daemon-tables.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Where and how to open the database. */
@@ -79,7 +91,11 @@ export class SqliteStore implements Store {
   readonly ledger: LedgerStore;
   readonly versions: VersionStore;
   readonly agents: AgentStateStore;
-  readonly credentials: CredentialStore;
+  readonly credentials: Store['credentials'];
+  readonly tokens: TokenStore;
+  readonly actions: ActionStore;
+  readonly approvals: ApprovalStore;
+  readonly signals: SignalStore;
   private closed = false;
 
   constructor(
@@ -90,6 +106,10 @@ export class SqliteStore implements Store {
     this.versions = new SqliteVersions(this);
     this.agents = new SqliteAgents(this);
     this.credentials = new SqliteCredentials(this);
+    this.tokens = new SqliteTokens(this);
+    this.actions = new SqliteActions(this);
+    this.approvals = new SqliteApprovals(this);
+    this.signals = new SqliteSignals(this);
   }
 
   /** Runs `fn` on the open connection, turning every failure into `code`. */
@@ -150,10 +170,11 @@ function schemaVersion(db: Database.Database): number {
 const LEDGER_COLUMNS = 'stream, seq, time, type, body, prev, key_id, mac';
 
 class SqliteLedger implements LedgerStore {
-  // the append statements, prepared once per connection (preparing costs tens of µs per append)
-  private readonly statements = new WeakMap<
+  // The append transaction, built once per connection: preparing its statements and wrapping it in
+  // `db.transaction` cost more than the inserts of a small batch.
+  private readonly appenders = new WeakMap<
     Database.Database,
-    { readonly last: Database.Statement; readonly insert: Database.Statement }
+    Database.Transaction<(records: readonly LedgerRecord[]) => void>
   >();
 
   constructor(private readonly store: SqliteStore) {}
@@ -161,20 +182,22 @@ class SqliteLedger implements LedgerStore {
   append(records: readonly LedgerRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot append to the ledger', (db) => {
-      let prepared = this.statements.get(db);
-      if (!prepared) {
-        prepared = {
-          last: db.prepare('SELECT max(seq) AS seq FROM ledger WHERE stream = ?'),
-          insert: db.prepare(`INSERT INTO ledger (${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-        };
-        this.statements.set(db, prepared);
+      let append = this.appenders.get(db);
+      if (!append) {
+        const last = db.prepare('SELECT max(seq) AS seq FROM ledger WHERE stream = ?');
+        const insert = db.prepare(
+          `INSERT INTO ledger (${LEDGER_COLUMNS}, agent, episode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        append = db.transaction((batch: readonly LedgerRecord[]) => {
+          const rows = planAppend(batch, (s) => (last.get(s) as { seq: number | null }).seq ?? 0);
+          for (const r of rows) {
+            insert.run(r.stream, r.seq, r.time, r.type, r.body, r.prev, r.key_id, r.mac, r.agent, r.episode);
+          }
+        });
+        this.appenders.set(db, append);
       }
-      const { last, insert } = prepared;
       // IMMEDIATE takes the write lock before reading `last`, so no other connection can append in between.
-      db.transaction(() => {
-        const rows = planAppend(records, (s) => (last.get(s) as { seq: number | null }).seq ?? 0);
-        for (const r of rows) insert.run(r.stream, r.seq, r.time, r.type, r.body, r.prev, r.key_id, r.mac);
-      }).immediate();
+      append.immediate(records);
     });
   }
 
@@ -199,12 +222,17 @@ class SqliteLedger implements LedgerStore {
     if (query.since !== undefined) add('time >= ?', query.since);
     if (query.until !== undefined) add('time < ?', query.until);
     if (query.type !== undefined) add('type = ?', query.type);
+    if (query.agent !== undefined) add('agent = ?', query.agent);
+    if (query.episode !== undefined) add('episode = ?', query.episode);
+    if (matchesNothing(query)) return;
     let remaining = query.limit ?? Infinity;
-    let after: [string, number] | undefined;
-    // Keyset pages: better-sqlite3 cannot keep a cursor open across awaits.
+    let after: (string | number)[] | undefined;
+    // Keyset pages: better-sqlite3 cannot keep a cursor open across awaits. Within one stream the key is
+    // `seq` alone: with `stream = ?` SQLite would not seek on `(stream, seq) > (?, ?)` but rescan the stream.
+    const keyset = query.stream === undefined ? '(stream, seq) > (?, ?)' : 'seq > ?';
     while (remaining > 0) {
       const size = Math.min(PAGE_SIZE, remaining);
-      const conds = after ? [...where, '(stream, seq) > (?, ?)'] : where;
+      const conds = after ? [...where, keyset] : where;
       const sql = `SELECT ${LEDGER_COLUMNS} FROM ledger ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''}
         ORDER BY stream, seq LIMIT ?`;
       const page = (await this.store.run('AOS_LEDGER_UNAVAILABLE', 'cannot read the ledger', (db) =>
@@ -214,7 +242,7 @@ class SqliteLedger implements LedgerStore {
       const tail = page.at(-1);
       if (!tail || page.length < size) return;
       remaining -= page.length;
-      after = [tail.stream, Number(tail.seq)];
+      after = query.stream === undefined ? [tail.stream, Number(tail.seq)] : [Number(tail.seq)];
     }
   }
 
@@ -299,7 +327,15 @@ class SqliteAgents implements AgentStateStore {
 }
 
 class SqliteCredentials implements CredentialStore {
-  constructor(private readonly store: SqliteStore) {}
+  private readonly revocation: SqliteAgentRevocation;
+
+  constructor(private readonly store: SqliteStore) {
+    this.revocation = new SqliteAgentRevocation(store);
+  }
+
+  revokeAgent(agent: string, time: string): Promise<number> {
+    return this.revocation.revokeAgent(agent, time);
+  }
 
   put(c: Omit<StoredCredential, 'revokedAt'>): Promise<void> {
     return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store credential \`${c.id}\``, (db) => {

@@ -1,15 +1,93 @@
+import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NodeMacKeys, nodeHasher } from '../../adapters/crypto.js';
 import { AgentOsError } from '../errors.js';
+import { canonicalJson } from './canonical.js';
 import { Chain, advanceHead, genesisHead, macMessage, nextHash } from './chain.js';
-import { GENESIS, type JsonValue, type LedgerRecord } from './record.js';
+import { GENESIS, RECORD_TYPES, type JsonValue, type LedgerRecord } from './record.js';
 
 // fast-check types JSON objects with optional members; its values are plain JSON all the same.
 const jsonArb = fc.jsonValue() as fc.Arbitrary<JsonValue>;
 
 const keys = new NodeMacKeys({ k1: new Uint8Array(32).fill(7) }, 'k1');
 const time = '2026-01-01T00:00:00.000Z';
+
+/** Text or the fact of a throw, to compare two ways of computing the same thing. */
+function outcome(f: () => string): string | { threw: true } {
+  try {
+    return f();
+  } catch {
+    return { threw: true };
+  }
+}
+
+describe('record canonical text', () => {
+  // A "hasher" that hands back its input, so `nextHash` shows the exact text it hashed.
+  const identity = { sha256: (m: string): string => m };
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }),
+  );
+  const anyRecord = fc.record({
+    stream: text,
+    seq: fc.oneof(fc.nat(), fc.maxSafeNat(), fc.integer(), fc.double()),
+    time: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      text,
+    ),
+    type: fc.constantFrom(...RECORD_TYPES),
+    body: fc.jsonValue({ stringUnit: 'binary' }) as fc.Arbitrary<JsonValue>,
+    prev: text,
+    keyId: text,
+    mac: text,
+  });
+
+  it('is assembled exactly as canonicalising the whole record (with and without mac) would give it', () => {
+    fc.assert(
+      fc.property(anyRecord, (r) => {
+        const { stream, seq, time, type, body, prev, keyId, mac } = r;
+        const lib = (v: unknown): string => {
+          const t = canonicalize(v);
+          if (t === undefined) throw new Error('nothing');
+          return t;
+        };
+        const content = { stream, seq, time, type, body, prev, keyId };
+        expect(outcome(() => macMessage(r))).toEqual(outcome(() => prev + lib(content)));
+        expect(outcome(() => nextHash(identity, 'H', r))).toEqual(
+          outcome(() => 'H' + lib({ ...content, mac })),
+        );
+        const bodyText = outcome(() => canonicalJson(body));
+        if (typeof bodyText === 'string') {
+          expect(outcome(() => macMessage(r, bodyText))).toEqual(outcome(() => macMessage(r)));
+          expect(outcome(() => nextHash(identity, 'H', r, bodyText))).toEqual(
+            outcome(() => nextHash(identity, 'H', r)),
+          );
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names the place in the record when a field cannot be canonicalised', () => {
+    const r: LedgerRecord = {
+      stream: 's',
+      seq: Number.NaN,
+      time,
+      type: 'action.requested',
+      body: {},
+      prev: GENESIS,
+      keyId: 'k1',
+      mac: GENESIS,
+    };
+    expect(() => macMessage(r)).toThrow(/at `\$\.seq`: NaN/);
+    expect(() => macMessage({ ...r, seq: 1, body: { n: Number.POSITIVE_INFINITY } })).toThrow(
+      /at `\$\.body\.n`/,
+    );
+    expect(() => nextHash(nodeHasher, GENESIS, { ...r, seq: 1, stream: '\ud800' })).toThrow(/lone surrogate/);
+  });
+});
 
 describe('Chain', () => {
   it('builds records with seq + 1, prev = last mac and mac = HMAC(prev ‖ canonical(content))', () => {

@@ -4,19 +4,79 @@
  */
 import { AgentOsError } from '../errors.js';
 import type { Hasher, MacKeys } from '../ports.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalCopy, canonicalJson, canonicalString } from './canonical.js';
 import { GENESIS, type ChainHead, type JsonValue, type LedgerRecord, type RecordType } from './record.js';
 
-/** The message a record's `mac` is computed over: `prev ‖ canonical(record without mac)`. */
-export function macMessage(record: Omit<LedgerRecord, 'mac'>): string {
-  const { stream, seq, time, type, body, prev, keyId } = record;
-  return prev + canonicalJson({ stream, seq, time, type, body, prev, keyId });
+/**
+ * The message a record's `mac` is computed over: `prev ‖ canonical(record without mac)`. `bodyText`, when the
+ * caller already has it, must be `canonicalJson(record.body)`.
+ */
+export function macMessage(record: Omit<LedgerRecord, 'mac'>, bodyText?: string): string {
+  return record.prev + canonicalRecord(record, undefined, bodyText);
 }
 
-/** The running hash after `record`: `SHA-256(previousHash ‖ canonical(record))`, the record with its `mac`. */
-export function nextHash(hasher: Hasher, previousHash: string, record: LedgerRecord): string {
-  const { stream, seq, time, type, body, prev, keyId, mac } = record;
-  return hasher.sha256(previousHash + canonicalJson({ stream, seq, time, type, body, prev, keyId, mac }));
+/**
+ * The running hash after `record`: `SHA-256(previousHash ‖ canonical(record))`, the record with its `mac`.
+ * `bodyText`, when the caller already has it, must be `canonicalJson(record.body)`.
+ */
+export function nextHash(
+  hasher: Hasher,
+  previousHash: string,
+  record: LedgerRecord,
+  bodyText?: string,
+): string {
+  return hasher.sha256(previousHash + canonicalRecord(record, record.mac, bodyText));
+}
+
+/**
+ * `canonicalJson` of the record's eight fields (seven without `mac`), assembled from the body's canonical text
+ * and the scalars instead of canonicalising the whole record again: the record's keys are fixed, so their
+ * JCS order is too (body, keyId, mac, prev, seq, stream, time, type), and JCS writes strings and integers as
+ * `JSON.stringify` does. A record with a field that is not a plain string or a safe integer (a malformed
+ * one, being verified) takes the general path, which also gives the general errors.
+ */
+function canonicalRecord(r: Omit<LedgerRecord, 'mac'>, mac: string | undefined, bodyText?: string): string {
+  const keyId = scalar(r.keyId);
+  const m = mac === undefined ? '' : scalar(mac);
+  const prev = scalar(r.prev);
+  const stream = scalar(r.stream);
+  const time = scalar(r.time);
+  const type = scalar(r.type);
+  let body = bodyText;
+  if (body === undefined && Number.isSafeInteger(r.seq)) {
+    try {
+      body = canonicalJson(r.body);
+    } catch {
+      // the general path below throws the error, naming the place in the record
+    }
+  }
+  if (
+    body === undefined ||
+    keyId === undefined ||
+    m === undefined ||
+    prev === undefined ||
+    stream === undefined ||
+    time === undefined ||
+    type === undefined ||
+    !Number.isSafeInteger(r.seq)
+  ) {
+    const { stream, seq, time, type, body, prev, keyId } = r;
+    return canonicalJson(
+      mac === undefined
+        ? { stream, seq, time, type, body, prev, keyId }
+        : { stream, seq, time, type, body, prev, keyId, mac },
+    );
+  }
+  // INVARIANT: keys in JCS order (UTF-16 code units): body, keyId, mac, prev, seq, stream, time, type.
+  return (
+    `{"body":${body},"keyId":${keyId},${mac === undefined ? '' : `"mac":${m},`}"prev":${prev},` +
+    `"seq":${String(r.seq)},"stream":${stream},"time":${time},"type":${type}}`
+  );
+}
+
+/** A field's canonical text when it is a plain string; `undefined` otherwise. */
+function scalar(v: unknown): string | undefined {
+  return typeof v === 'string' ? canonicalString(v) : undefined;
 }
 
 /** The head of a stream with no records yet. */
@@ -89,16 +149,17 @@ export class Chain {
       throw new AgentOsError('AOS_LEDGER_KEY_UNKNOWN', `MAC key \`${keyId}\` is not in the keyring`);
     }
     const h = this.current;
-    // A copy in canonical form: the caller's object may change later, the record must not.
-    const stored = JSON.parse(canonicalJson(body)) as JsonValue;
+    // A copy in canonical form: the caller's object may change later, the record must not. The body is
+    // canonicalised once; the MAC's and the hash's texts are assembled around it.
+    const { text, value: stored } = canonicalCopy(body);
     const content = { stream: h.stream, seq: h.seq + 1, time, type, body: stored, prev: h.mac, keyId };
-    const record: LedgerRecord = { ...content, mac: this.macKeys.mac(keyId, macMessage(content)) };
+    const record: LedgerRecord = { ...content, mac: this.macKeys.mac(keyId, macMessage(content, text)) };
     // INVARIANT: the head moves only after the record was fully built, so a throw leaves the chain unchanged.
     this.current = {
       stream: h.stream,
       seq: record.seq,
       mac: record.mac,
-      hash: nextHash(this.hasher, h.hash, record),
+      hash: nextHash(this.hasher, h.hash, record, text),
     };
     return record;
   }
