@@ -66,7 +66,7 @@ function wrap(e: unknown, code: ErrorCode, what: string): AgentOsError {
 
 /** Opens (without migrating) a SQLite store; `AOS_STORE_UNAVAILABLE` when the file cannot be opened. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     db = new Database(options.file, {
       readonly: options.readonly ?? false,
@@ -81,6 +81,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
   } catch (e) {
+    try {
+      db?.close(); // a half-opened connection would keep the file open for the life of the process
+    } catch {
+      // keep the first error: it says why the store could not be opened
+    }
     throw wrap(e, 'AOS_STORE_UNAVAILABLE', `cannot open the sqlite store \`${options.file}\``);
   }
   return new SqliteStore(db, options.file);
