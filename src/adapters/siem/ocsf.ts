@@ -193,7 +193,7 @@ export function toOcsf(record: LedgerRecord, product: Product): Obj {
   if (record.type.startsWith('approval.')) {
     // Authorize Session: the agent is the `user` granted (or refused) the privilege to run one action
     const granted = record.type === 'approval.granted';
-    const approver = str(b, 'approver') ?? str(b, 'by');
+    const approver = str(b, 'person') ?? str(b, 'approver') ?? str(b, 'by');
     return {
       ...classify(
         AUTHORIZE_SESSION,

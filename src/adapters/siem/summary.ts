@@ -127,7 +127,7 @@ export function summarize(record: LedgerRecord): string {
         return [`signs seq 1–${num(b, 'seq') ?? '?'}`, `key ${str(b, 'keyId') ?? '?'}`];
       default: {
         // approvals, signals, credentials: their action, approver or credential, and reason where present
-        const bits = ['action', 'approver', 'by', 'credential', 'id', 'reason']
+        const bits = ['action', 'person', 'verdict', 'approver', 'by', 'credential', 'id', 'reason']
           .map((k) => (str(b, k) === undefined ? undefined : `${k} ${clip(str(b, k) ?? '', 40)}`))
           .filter((s): s is string => s !== undefined);
         return bits.length > 0 ? bits : [clip(JSON.stringify(record.body))];
