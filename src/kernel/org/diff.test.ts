@@ -28,7 +28,10 @@ describe('diffOrgs', () => {
         { id: 'hr', name: 'HR', approvers: ['dana@a.test', 'gina@a.test'] },
         { id: 'ops', name: 'Ops' },
       ],
-      people: [{ id: 'dana@a.test', name: 'Dana' }, { id: 'gina@a.test', name: 'Gina B' }],
+      people: [
+        { id: 'dana@a.test', name: 'Dana' },
+        { id: 'gina@a.test', name: 'Gina B' },
+      ],
       agents: [{ id: 'bot', owner: 'dana@a.test', department: 'ops', autonomy: 3 }],
     });
     expect(diffOrgs(buildOrg(base), after)).toEqual([
