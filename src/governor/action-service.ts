@@ -42,6 +42,8 @@ export interface ActionServiceDeps {
 export interface ActionView {
   readonly id: string;
   readonly status: ActionStatus;
+  /** The ActionRequest as submitted. */
+  readonly request: JsonValue;
   readonly decision?: JsonValue;
   readonly outcome?: JsonValue;
   readonly approval?: {
@@ -61,6 +63,9 @@ export interface ApprovalView {
   readonly level: number;
   readonly levels: number;
   readonly expiresAt: string;
+  /** The request it approves and the decision that asked for approval (when the action is stored). */
+  readonly request?: JsonValue;
+  readonly decision?: JsonValue;
   /** The votes cast, with 1-based levels and ISO times. */
   readonly votes: readonly {
     readonly person: string;
@@ -228,10 +233,20 @@ export class ActionService {
     const stored = await this.deps.store.actions.get(id);
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
     await this.allow(who, 'actions.read', { agent: stored.agent });
-    const approval = stored.approval ? await this.deps.store.approvals.get(stored.approval) : undefined;
-    const view = this.show(stored, approval ? (JSON.parse(approval.state) as Approval) : undefined);
+    const view = await this.present(stored);
     if (waitMs <= 0 || (view.status !== 'held' && view.status !== 'pending_approval')) return view;
-    return this.waiters.wait(id, waitMs, view);
+    const waited = this.waiters.wait(id, waitMs, view);
+    // INVARIANT: read again once the waiter is registered: a change that landed while this call was
+    // awaiting is delivered now, and any later one through `notify`.
+    const latest = await this.deps.store.actions.get(id);
+    if (latest && latest.revision !== stored.revision) this.waiters.notify(id, await this.present(latest));
+    return waited;
+  }
+
+  /** An action with its approval's current approvers and deadline. */
+  private async present(a: StoredAction): Promise<ActionView> {
+    const approval = a.approval ? await this.deps.store.approvals.get(a.approval) : undefined;
+    return this.show(a, approval ? (JSON.parse(approval.state) as Approval) : undefined);
   }
 
   /** Report mode: the agent ran an allowed action itself and reports the outcome (advisory). */
@@ -394,7 +409,18 @@ export class ActionService {
     await this.allow(who, 'approvals.read');
     const stored = await this.deps.store.approvals.get(id);
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no approval \`${id}\``);
-    return approvalView(stored, JSON.parse(stored.state) as Approval);
+    return this.withAction(approvalView(stored, JSON.parse(stored.state) as Approval));
+  }
+
+  /** An approval view with the request it is about and the decision that asked for it. */
+  private async withAction(view: ApprovalView): Promise<ApprovalView> {
+    const action = await this.deps.store.actions.get(view.action);
+    if (!action) return view;
+    return {
+      ...view,
+      request: JSON.parse(action.request) as JsonValue,
+      ...(action.decision ? { decision: JSON.parse(action.decision) as JsonValue } : {}),
+    };
   }
 
   /** Pending approvals; with `mine`, only those the caller is asked to vote on now. */
@@ -403,13 +429,17 @@ export class ActionService {
     const out: ApprovalView[] = [];
     for (const stored of await this.deps.store.approvals.pending()) {
       const view = approvalView(stored, JSON.parse(stored.state) as Approval);
-      if (!mine || view.approvers.includes(who.id)) out.push(view);
+      if (!mine || view.approvers.includes(who.id)) out.push(await this.withAction(view));
     }
     return out;
   }
 
   private show(a: StoredAction, approval?: Approval): ActionView {
-    const view: { -readonly [K in keyof ActionView]: ActionView[K] } = { id: a.id, status: a.status };
+    const view: { -readonly [K in keyof ActionView]: ActionView[K] } = {
+      id: a.id,
+      status: a.status,
+      request: JSON.parse(a.request) as JsonValue,
+    };
     if (a.decision) view.decision = JSON.parse(a.decision) as JsonValue;
     if (a.outcome) view.outcome = JSON.parse(a.outcome) as JsonValue;
     if (a.approval && approval) {

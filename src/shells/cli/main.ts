@@ -10,6 +10,7 @@ import { addAuditCommands } from './audit-commands.js';
 import { addDemoCommand } from './demo-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { addClientCommands } from './client-commands.js';
 import { addDaemonCommands } from './daemon-commands.js';
 import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   program.addHelpText(
     'after',
-    '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 70 internal error (docs/cli.md).',
+    '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 5 not authenticated or not allowed, 70 internal error (docs/cli.md).',
   );
   addPolicyCommands(program, io, offlinePorts, setExit);
   addDemoCommand(program, io, offlinePorts, setExit);
@@ -42,6 +43,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addAuditCommands(program, io, setExit);
   addHistoryCommands(program, io);
   addDaemonCommands(program, io);
+  addClientCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,77 @@
+/**
+ * How the commands that talk to the daemon print for people: approvals as a table or a card, a vote's
+ * result and a signal's report as one line each. Agent- and person-supplied text is made visible, never
+ * interpreted by the terminal.
+ */
+import type { Approval, SignalReport } from '../../sdk/index.js';
+import { visible } from './audit-format.js';
+import type { Style } from './style.js';
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** Pending approvals as a table with a header (or a line saying there are none). */
+export function approvalTable(approvals: readonly Approval[], style: Style): string {
+  if (approvals.length === 0) return 'no pending approvals\n';
+  const rows = approvals
+    .map((a) => [a.id, a.action, a.agent, `${a.level}/${a.levels}`, a.expiresAt, a.approvers.join(', ')])
+    .map((r) => r.map(visible));
+  const head = ['ID', 'ACTION', 'AGENT', 'LEVEL', 'EXPIRES', 'APPROVERS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ');
+  return [style.bold(line(head)), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The status of an approval, coloured by what it means for the action. */
+export function approvalStatus(status: Approval['status'], style: Style): string {
+  return status === 'granted'
+    ? style.green(status)
+    : status === 'pending'
+      ? style.yellow(status)
+      : style.red(status);
+}
+
+/** One approval with its votes, as `key: value` lines. */
+export function approvalCard(a: Approval, style: Style): string {
+  const lines = [
+    `${style.bold('approval')}  ${visible(a.id)}`,
+    `${style.bold('action')}    ${visible(a.action)}`,
+    `${style.bold('agent')}     ${visible(a.agent)}`,
+    `${style.bold('status')}    ${approvalStatus(a.status, style)}`,
+    `${style.bold('level')}     ${a.level} of ${a.levels}`,
+    `${style.bold('approvers')} ${visible(a.approvers.join(', ') || '-')}`,
+    `${style.bold('expires')}   ${visible(a.expiresAt)}`,
+    `${style.bold('votes')}     ${a.votes.length === 0 ? '-' : ''}`,
+  ];
+  for (const v of a.votes) {
+    const verdict = v.verdict === 'approve' ? style.green('approve') : style.red('deny');
+    const comment = v.comment ? `: ${visible(v.comment)}` : '';
+    lines.push(`  ${style.dim(v.time)}  level ${v.level}  ${visible(v.person)}  ${verdict}${comment}`);
+  }
+  return lines.join('\n').replace(/ +$/gm, '') + '\n';
+}
+
+/** What a vote left the approval as, in one line. */
+export function voteLine(verdict: 'approve' | 'deny', a: Approval, style: Style): string {
+  const voted = verdict === 'approve' ? 'approved' : 'denied';
+  const next =
+    a.status === 'pending'
+      ? `; waiting for ${visible(a.approvers.join(', '))} (level ${a.level} of ${a.levels})`
+      : '';
+  return `${voted} ${visible(a.id)} (action ${visible(a.action)}): ${approvalStatus(a.status, style)}${next}\n`;
+}
+
+/** What a signal did, in one line. */
+export function signalLine(signal: string, target: string, r: SignalReport, style: Style): string {
+  const standing = r.standing ? `${r.standing.signal} stands` : 'nothing stands';
+  const agents = r.agents.length === 0 ? 'no agents' : visible(r.agents.join(', '));
+  const extra = [
+    r.released > 0 ? `${r.released} held ${r.released === 1 ? 'action' : 'actions'} decided` : '',
+    r.revoked > 0 ? `${r.revoked} ${r.revoked === 1 ? 'credential' : 'credentials'} revoked` : '',
+  ].filter((s) => s !== '');
+  return (
+    `${style.bold(signal)} ${visible(target)}: ${agents}; ${standing}` +
+    (extra.length > 0 ? `; ${extra.join(', ')}` : '') +
+    ` ${style.dim(`(record ${visible(r.record)})`)}\n`
+  );
+}
