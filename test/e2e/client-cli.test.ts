@@ -3,31 +3,13 @@
  * real `agentos serve` on loopback, tokens minted by the real CLI, and the real `agentos` binary talking
  * to it. Exit codes and stderr are checked as a script would see them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type ActionInput, type AgentOsClient } from '../../src/index.js';
+import { bin, cleanEnv, ExampleNode, type Daemon } from '../support/daemon.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const example = join(root, 'examples/onboarding');
-const tmp = mkdtempSync(join(tmpdir(), 'agentos-client-cli-'));
-const data = join(tmp, 'data');
-const bin = join(root, 'bin/agentos.js');
-const cleanEnv = { ...process.env, NO_COLOR: '1', AGENTOS_URL: '', AGENTOS_TOKEN: '' };
-
-function local(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args, '--data', data], {
-    encoding: 'utf8',
-    env: cleanEnv,
-    timeout: 60_000,
-  });
-  expect(r.status, r.stderr).toBe(0);
-  return r.stdout.trim();
-}
+const node = new ExampleNode('agentos-client-cli-');
 
 /** Runs the CLI without blocking this process (the SDK may be waiting on the daemon meanwhile). */
 function cli(args: string[], env: Record<string, string> = {}) {
@@ -41,7 +23,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-let daemon: ChildProcess;
+let daemon: Daemon;
 let url = '';
 let agent: AgentOsClient;
 const tokens = { payroll: '', fiona: '', olivia: '', viewer: '' };
@@ -49,31 +31,18 @@ const tokens = { payroll: '', fiona: '', olivia: '', viewer: '' };
 const as = (token: string) => ['--kernel', url, '--token', token];
 
 beforeAll(async () => {
-  local(['init']);
-  copyFileSync(join(example, 'org.yaml'), join(data, 'org.yaml'));
-  for (const f of readdirSync(join(example, 'policies'))) {
-    copyFileSync(join(example, 'policies', f), join(data, 'policies', f));
-  }
-  tokens.payroll = local(['agents', 'credential', 'payroll-bot']);
-  tokens.fiona = local(['token', 'create', '--person', 'fiona@acme.test', '--role', 'approver']);
-  tokens.olivia = local(['token', 'create', '--person', 'olivia@acme.test', '--role', 'admin']);
-  tokens.viewer = local(['token', 'create', '--person', 'kim@acme.test', '--role', 'viewer']);
-  daemon = spawn(process.execPath, [bin, 'serve', '--data', data, '--port', '0', '--quiet']);
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    daemon.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    daemon.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${out}`)));
-  });
+  tokens.payroll = node.credential('payroll-bot');
+  tokens.fiona = node.token('fiona@acme.test', 'approver');
+  tokens.olivia = node.token('olivia@acme.test', 'admin');
+  tokens.viewer = node.token('kim@acme.test', 'viewer');
+  daemon = await node.serve();
+  url = daemon.url;
   agent = connect({ url, credential: tokens.payroll, agent: 'payroll-bot' });
 });
 
-afterAll(() => {
-  if (daemon.exitCode === null) daemon.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
+afterAll(async () => {
+  await daemon.stop('SIGKILL');
+  node.remove();
 });
 
 const payroll = (salary: number): ActionInput => ({

@@ -3,12 +3,7 @@
  * credential and people's tokens minted by the real CLI, and the SDK speaking real HTTP to it. What the
  * agent reports is read back from the ledger with `agentos audit query`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActionDeniedError,
@@ -18,65 +13,29 @@ import {
   type ActionInput,
   type AgentOsClient,
 } from '../../src/index.js';
+import { ExampleNode, type Daemon } from '../support/daemon.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const example = join(root, 'examples/onboarding');
-const tmp = mkdtempSync(join(tmpdir(), 'agentos-sdk-'));
-const data = join(tmp, 'data');
+const node = new ExampleNode('agentos-sdk-');
+const agentos = (args: string[]) => node.agentos(args);
 
-function agentos(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/agentos.js'), ...args, '--data', data], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const secret = (args: string[]) => {
-  const r = agentos(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout.trim();
-};
-
-let daemon: ChildProcess;
+let daemon: Daemon;
 let url = '';
 let agent: AgentOsClient;
 let fiona: AgentOsClient;
 const tokens = { payroll: '', fiona: '' };
 
 beforeAll(async () => {
-  expect(agentos(['init']).code).toBe(0);
-  copyFileSync(join(example, 'org.yaml'), join(data, 'org.yaml'));
-  for (const f of readdirSync(join(example, 'policies'))) {
-    copyFileSync(join(example, 'policies', f), join(data, 'policies', f));
-  }
-  tokens.payroll = secret(['agents', 'credential', 'payroll-bot']);
-  tokens.fiona = secret(['token', 'create', '--person', 'fiona@acme.test', '--role', 'approver']);
-  daemon = spawn(process.execPath, [
-    join(root, 'bin/agentos.js'),
-    'serve',
-    '--data',
-    data,
-    '--port',
-    '0',
-    '--quiet',
-  ]);
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    daemon.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    daemon.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${out}`)));
-  });
+  tokens.payroll = node.credential('payroll-bot');
+  tokens.fiona = node.token('fiona@acme.test', 'approver');
+  daemon = await node.serve();
+  url = daemon.url;
   agent = connect({ url, credential: tokens.payroll, agent: 'payroll-bot' });
   fiona = connect({ url, credential: tokens.fiona });
 });
 
-afterAll(() => {
-  if (daemon.exitCode === null) daemon.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
+afterAll(async () => {
+  await daemon.stop('SIGKILL');
+  node.remove();
 });
 
 const payroll = (salary: number): ActionInput => ({

@@ -3,69 +3,30 @@
  * example organisation, tokens and credentials minted by the real CLI, and the ledger verified after a
  * graceful shutdown. Every refusal is coded and recorded.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { example, ExampleNode, type Daemon } from '../support/daemon.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const example = join(root, 'examples/onboarding');
-const tmp = mkdtempSync(join(tmpdir(), 'agentos-serve-'));
-const data = join(tmp, 'data');
+const node = new ExampleNode('agentos-serve-');
+const agentos = (args: string[]) => node.agentos(args);
 
-function agentos(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/agentos.js'), ...args, '--data', data], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '' },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const secret = (args: string[]) => {
-  const r = agentos(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout.trim();
-};
-
-let daemon: ChildProcess;
+let daemon: Daemon;
 let url = '';
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  expect(agentos(['init']).code).toBe(0);
-  copyFileSync(join(example, 'org.yaml'), join(data, 'org.yaml'));
-  for (const f of readdirSync(join(example, 'policies'))) {
-    copyFileSync(join(example, 'policies', f), join(data, 'policies', f));
-  }
-  tokens.payroll = secret(['agents', 'credential', 'payroll-bot']);
-  tokens.fiona = secret(['token', 'create', '--person', 'fiona@acme.test', '--role', 'approver']);
-  tokens.olivia = secret(['token', 'create', '--person', 'olivia@acme.test', '--role', 'admin']);
-  tokens.viewer = secret(['token', 'create', '--person', 'kim@acme.test', '--role', 'viewer']);
-  daemon = spawn(process.execPath, [
-    join(root, 'bin/agentos.js'),
-    'serve',
-    '--data',
-    data,
-    '--port',
-    '0',
-    '--quiet',
-  ]);
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    daemon.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    daemon.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${out}`)));
-  });
+  tokens.payroll = node.credential('payroll-bot');
+  tokens.fiona = node.token('fiona@acme.test', 'approver');
+  tokens.olivia = node.token('olivia@acme.test', 'admin');
+  tokens.viewer = node.token('kim@acme.test', 'viewer');
+  daemon = await node.serve();
+  url = daemon.url;
 });
 
-afterAll(() => {
-  if (daemon.exitCode === null) daemon.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
+afterAll(async () => {
+  await daemon.stop('SIGKILL');
+  node.remove();
 });
 
 async function call(method: string, path: string, token?: string, body?: unknown) {
@@ -227,9 +188,7 @@ describe('agentos serve', () => {
   });
 
   it('shuts down gracefully on SIGTERM, and the ledger verifies with every refusal in it', async () => {
-    const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
-    daemon.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
     const v = agentos(['audit', 'verify']);
     expect(v.stdout).toMatch(/^ok: \d+ records/);
     const q = agentos(['audit', 'query', '--type', 'access.denied', '--json']);
