@@ -200,6 +200,25 @@ describe('ActionService: approvals', () => {
     expect(refusals[3]).toMatch(/another version of the request/);
   });
 
+  it('escalates a silent manager up the chain, and a long-poll sees who is asked now', async () => {
+    const k = await kernel();
+    const bot = await k.agent('access-bot'); // assisted: every action goes to kim's manager, ivan
+    const view = await k.actions.submit(bot, {
+      agent: 'access-bot',
+      action: 'app.access.grant',
+      args: { app: 'slack' },
+    });
+    expect(view.approval?.approvers).toEqual(['ivan@acme.test']);
+    const waiting = k.actions.view(bot, view.id, 5_000);
+    k.clock.t += 24 * HOUR + 1;
+    expect(await k.actions.sweep()).toBe(1);
+    const seen = await waiting;
+    expect(seen.status).toBe('pending_approval');
+    expect(seen.approval?.approvers).toEqual(['olivia@acme.test']);
+    const expired = await k.records('approval.expired');
+    expect(expired[0]?.body).toMatchObject({ escalated: true, approvers: ['olivia@acme.test'] });
+  });
+
   it('times out into a denial', async () => {
     const k = await kernel();
     const bot = await k.agent('payroll-bot');

@@ -400,6 +400,9 @@ export class ActionService {
         updatedAt: now,
       });
       if (updated) this.waiters.notify(action.id, this.show(updated, next));
+    } else if (next.escalated && !(JSON.parse(stored.state) as Approval).escalated) {
+      // Escalated: still waiting, but on other people; those waiting on the action see who now.
+      this.waiters.notify(action.id, this.show(action, next));
     }
     return approvalView(saved, next);
   }
