@@ -225,7 +225,10 @@ describe('ActionService: approvals', () => {
     const view = await k.actions.submit(bot, payroll(250_000));
     k.clock.t += 4 * HOUR + 1; // the rule's timeout is 4h
     expect(await k.actions.sweep()).toBe(1);
-    expect((await k.actions.view(bot, view.id)).status).toBe('denied');
+    expect(await k.actions.view(bot, view.id)).toMatchObject({
+      status: 'denied',
+      approval: { status: 'expired' },
+    });
     expect((await k.records('approval.expired'))[0]?.body).toMatchObject({
       action: view.id,
       escalated: false,

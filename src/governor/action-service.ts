@@ -48,6 +48,8 @@ export interface ActionView {
   readonly outcome?: JsonValue;
   readonly approval?: {
     readonly id: string;
+    /** `pending`, or how it ended: `granted`, `denied` (by a person, or a kill) or `expired`. */
+    readonly status: Approval['status'];
     readonly approvers: readonly string[];
     readonly expiresAt: string;
   };
@@ -448,6 +450,7 @@ export class ActionService {
     if (a.approval && approval) {
       view.approval = {
         id: a.approval,
+        status: approval.status,
         approvers: [...currentApprovers(approval)],
         expiresAt: iso(approval.expiresAt),
       };

@@ -36,6 +36,8 @@ export type ActionInput = Omit<ActionRequest, 'agent'> & { readonly agent?: stri
  */
 export interface ApprovalRef {
   readonly id: string;
+  /** `pending`, or how it ended: `granted`, `denied` (by a person, or because the agent was killed) or `expired`. */
+  readonly status: 'pending' | 'granted' | 'denied' | 'expired';
   readonly approvers: readonly string[];
   readonly expiresAt: string;
 }
