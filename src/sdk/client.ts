@@ -11,6 +11,8 @@ import type {
   ActionView,
   Approval,
   JsonValue,
+  OrgApplied,
+  PoliciesApplied,
   ReportedError,
   SignalName,
   SignalReport,
@@ -279,6 +281,41 @@ export class AgentOsClient {
       signal,
       ...scoped,
       ...(reason === undefined ? {} : { reason }),
+    });
+  }
+
+  /**
+   * Puts a new org in force (an admin): validated, diffed, recorded, and governing the next action. With
+   * `dryRun` it only validates and returns the diff.
+   *
+   * @example
+   * ```ts
+   * const { changes, applied } = await admin.applyOrg(readFileSync('org.yaml', 'utf8'), { file: 'org.yaml' });
+   * ```
+   */
+  applyOrg(text: string, options: { file?: string; dryRun?: boolean } = {}): Promise<OrgApplied> {
+    return this.call<OrgApplied>('POST', '/v1/org', {
+      text,
+      ...(options.file === undefined ? {} : { file: options.file }),
+      ...(options.dryRun ? { dryRun: true } : {}),
+    });
+  }
+
+  /**
+   * Puts a new policy set in force (an admin): every file, validated, recorded, governing the next action.
+   *
+   * @example
+   * ```ts
+   * await admin.applyPolicies([{ file: 'policies/finance.yaml', text }], { dryRun: true });
+   * ```
+   */
+  applyPolicies(
+    files: readonly { file: string; text: string }[],
+    options: { dryRun?: boolean } = {},
+  ): Promise<PoliciesApplied> {
+    return this.call<PoliciesApplied>('POST', '/v1/policies', {
+      files,
+      ...(options.dryRun ? { dryRun: true } : {}),
     });
   }
 

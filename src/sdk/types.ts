@@ -221,3 +221,49 @@ export interface SignalReport {
   /** Held actions decided again (cont, kill). */
   readonly released: number;
 }
+
+/** One change between two versions of the org. */
+export interface OrgChange {
+  readonly kind: 'department' | 'person' | 'agent';
+  readonly id: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  /** For `changed`: `field: before → after`, one per field. */
+  readonly fields: readonly string[];
+}
+
+/** A version in force: its number and content hash. */
+export interface VersionRef {
+  readonly version: number;
+  readonly hash: string;
+}
+
+/**
+ * What putting an org in force did (or, dry, would do).
+ *
+ * @example
+ * ```ts
+ * const r = await admin.applyOrg(text, { dryRun: true });
+ * for (const c of r.changes) console.log(c.change, c.kind, c.id, c.fields.join('; '));
+ * ```
+ */
+export interface OrgApplied {
+  readonly changes: readonly OrgChange[];
+  readonly applied: boolean;
+  readonly version: VersionRef;
+}
+
+/**
+ * What putting a policy set in force did (or, dry, would do).
+ *
+ * @example
+ * ```ts
+ * const r = await admin.applyPolicies([{ file: 'finance.yaml', text }]);
+ * console.log(`policy v${r.version.version}: ${r.documents} documents, ${r.rules} rules`);
+ * ```
+ */
+export interface PoliciesApplied {
+  readonly documents: number;
+  readonly rules: number;
+  readonly applied: boolean;
+  readonly version: VersionRef;
+}

@@ -4,7 +4,9 @@
  * to it. Exit codes and stderr are checked as a script would see them.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type ActionInput, type AgentOsClient } from '../../src/index.js';
 import { bin, cleanEnv, ExampleNode, type Daemon } from '../support/daemon.js';
@@ -174,6 +176,46 @@ describe('agentos signal', () => {
       expect(r.stderr).toMatch(/^agentos: .* \[AOS_USAGE\]\n$/);
     }
     expect((await agent.execute(payroll(90_000))).status).toBe('allowed');
+  });
+});
+
+describe('agentos org apply, policy apply', () => {
+  it('shows the changes, applies them as an admin, and refuses a viewer and an empty policy set', async () => {
+    const orgFile = join(node.data, 'org.yaml');
+    const moved = readFileSync(orgFile, 'utf8').replace(
+      /(id: hardware-bot[\s\S]*?department: )it-hardware/,
+      '$1it',
+    );
+    const next = join(node.tmp, 'org-next.yaml');
+    writeFileSync(next, moved);
+    const dry = await cli(['org', 'apply', next, '--dry-run', ...as(tokens.olivia)]);
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toBe(
+      '~ agent hardware-bot: department: it-hardware → it\n' +
+        'dry run: nothing applied (org version 1 stays in force)\n',
+    );
+    const viewer = await cli(['org', 'apply', next, ...as(tokens.viewer)]);
+    expect(viewer.code).toBe(5);
+    expect(viewer.stderr).toMatch(/\[AOS_FORBIDDEN\]\n$/);
+    const applied = await cli(['org', 'apply', next, '--json', ...as(tokens.olivia)]);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ applied: true, version: { version: 2 } });
+    const again = await cli(['org', 'apply', next, ...as(tokens.olivia)]);
+    expect(again.stdout).toBe('no changes\nnothing to apply: org version 2 stays in force\n');
+
+    const policies = await cli([
+      'policy',
+      'apply',
+      join(node.data, 'policies'),
+      '--dry-run',
+      ...as(tokens.olivia),
+    ]);
+    expect(policies.stdout).toMatch(
+      /^6 policy documents, \d+ rules\ndry run: nothing applied \(policy version 1/,
+    );
+    mkdirSync(join(node.tmp, 'empty'));
+    const empty = await cli(['policy', 'apply', join(node.tmp, 'empty'), ...as(tokens.olivia)]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^agentos: no policy files .* \[AOS_USAGE\]\n$/);
   });
 });
 

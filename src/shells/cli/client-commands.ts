@@ -7,7 +7,9 @@
 import type { Command } from 'commander';
 import { AgentOsError, ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import { AgentOsApiError, connect, type AgentOsClient, type SignalTarget } from '../../sdk/index.js';
-import { approvalCard, approvalTable, signalLine, voteLine } from './client-format.js';
+import { readPolicySources } from '../../governor/policy-workspace.js';
+import { offlinePorts } from '../../root.js';
+import { appliedLines, approvalCard, approvalTable, signalLine, voteLine } from './client-format.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
 import { styleFor } from './style.js';
@@ -121,6 +123,42 @@ export function addClientCommands(program: Command, io: CliIo): void {
         await write(io.stdout, opts.json ? json(report) : signalLine(signal, named, report, style));
       },
     );
+}
+
+/** Adds `org apply` and `policy apply` (the `policy` group exists already for the offline commands). */
+export function addApplyCommands(program: Command, io: CliIo): void {
+  const style = styleFor(io.stdout, io.env);
+  const org = program.command('org').description('the organisation of a running daemon');
+  withClientOptions(
+    org
+      .command('apply <org.yaml>')
+      .description('show what changes, then put the org in force at once, recorded (needs a daemon; admin)'),
+  )
+    .option('--dry-run', 'only validate and show the changes')
+    .action(async (file: string, opts: ClientOpts & { dryRun?: boolean }) => {
+      const text = await offlinePorts().reader.read(file);
+      const r = await api(() => clientFor(opts, io).applyOrg(text, { file, dryRun: opts.dryRun === true }));
+      await write(io.stdout, opts.json ? json(r) : appliedLines('org', r, style));
+    });
+  const policy = program.commands.find((c) => c.name() === 'policy') ?? program.command('policy');
+  withClientOptions(
+    policy
+      .command('apply <paths...>')
+      .description('put the policy files under the paths in force at once, recorded (needs a daemon; admin)'),
+  )
+    .option('--dry-run', 'only validate')
+    .action(async (paths: string[], opts: ClientOpts & { dryRun?: boolean }) => {
+      const files = await readPolicySources(offlinePorts().reader, paths);
+      if (files.length === 0) {
+        // An empty policy set would deny every action of every agent: never by accident.
+        throw new AgentOsError(
+          'AOS_USAGE',
+          `no policy files (\`*.yaml\`) under ${paths.map((p) => `\`${p}\``).join(', ')}`,
+        );
+      }
+      const r = await api(() => clientFor(opts, io).applyPolicies(files, { dryRun: opts.dryRun === true }));
+      await write(io.stdout, opts.json ? json(r) : appliedLines('policy', r, style));
+    });
 }
 
 /** Exactly one of `<agent>`, `--department <id>`, `--all`. */

@@ -3,7 +3,7 @@
  * result and a signal's report as one line each. Agent- and person-supplied text is made visible, never
  * interpreted by the terminal.
  */
-import type { Approval, SignalReport } from '../../sdk/index.js';
+import type { Approval, OrgApplied, PoliciesApplied, SignalReport } from '../../sdk/index.js';
 import { visible } from './audit-format.js';
 import type { Style } from './style.js';
 
@@ -74,4 +74,28 @@ export function signalLine(signal: string, target: string, r: SignalReport, styl
     (extra.length > 0 ? `; ${extra.join(', ')}` : '') +
     ` ${style.dim(`(record ${visible(r.record)})`)}\n`
   );
+}
+
+/** What `org apply` / `policy apply` did: one line per org change, then the outcome. */
+export function appliedLines(kind: 'org' | 'policy', r: OrgApplied | PoliciesApplied, style: Style): string {
+  const out: string[] = [];
+  if ('changes' in r) {
+    const mark = { added: style.green('+'), removed: style.red('-'), changed: style.yellow('~') };
+    for (const c of r.changes) {
+      out.push(
+        `${mark[c.change]} ${c.kind} ${visible(c.id)}${c.fields.length ? ': ' + c.fields.map(visible).join('; ') : ''}`,
+      );
+    }
+    if (r.changes.length === 0) out.push('no changes');
+  } else {
+    out.push(`${r.documents} policy documents, ${r.rules} rules`);
+  }
+  out.push(
+    r.applied
+      ? `applied: ${kind} version ${r.version.version} is in force`
+      : 'changes' in r && r.changes.length === 0
+        ? `nothing to apply: ${kind} version ${r.version.version} stays in force`
+        : `dry run: nothing applied (${kind} version ${r.version.version} stays in force)`,
+  );
+  return out.join('\n') + '\n';
 }

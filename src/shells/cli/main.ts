@@ -10,7 +10,7 @@ import { addAuditCommands } from './audit-commands.js';
 import { addDemoCommand } from './demo-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { addClientCommands } from './client-commands.js';
+import { addApplyCommands, addClientCommands } from './client-commands.js';
 import { addDaemonCommands } from './daemon-commands.js';
 import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
@@ -44,6 +44,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addHistoryCommands(program, io);
   addDaemonCommands(program, io);
   addClientCommands(program, io);
+  addApplyCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
