@@ -184,6 +184,19 @@ export function daemonContract(name: string, harness: DaemonHarness): void {
         expect(await store.actions.get('act_1')).toEqual(first);
       });
 
+      it('writes sent together each stand alone: a conflicting one fails, the others are stored', async () => {
+        const { store } = await setup();
+        const results = await Promise.allSettled([
+          store.actions.put(action('act_1', 'ag-1', 'held', 1)),
+          store.actions.put(action('act_1', 'ag-2', 'allowed', 2)),
+          store.actions.put(action('act_2', 'ag-3', 'denied', 3)),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'AOS_STORE_CONFLICT' });
+        expect((await store.actions.get('act_1'))?.agent).toBe('ag-1');
+        expect((await store.actions.get('act_2'))?.agent).toBe('ag-3');
+      });
+
       it('updates at the current revision: bumps it, changes the given fields, keeps the others', async () => {
         const { store } = await setup();
         const a = action('act_1', 'ag-1', 'held', 1);

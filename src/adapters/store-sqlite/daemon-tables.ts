@@ -90,7 +90,7 @@ export const DAEMON_TABLES_SQL = `
 `;
 
 /** What the daemon's tables need of the store: a connection, its closed check and its coded errors. */
-export type SqliteRunner = Pick<SqliteStore, 'run'>;
+export type SqliteRunner = Pick<SqliteStore, 'run' | 'write'>;
 
 /**
  * Statements prepared once per connection, on first use: they cannot be prepared with the store, because
@@ -189,7 +189,7 @@ export class SqliteActions implements ActionStore {
   constructor(private readonly store: SqliteRunner) {}
 
   put(a: Omit<StoredAction, 'revision'>): Promise<StoredAction> {
-    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store action \`${a.id}\``, (db) => {
+    return this.store.write('AOS_STORE_UNAVAILABLE', `cannot store action \`${a.id}\``, (db) => {
       const row = ACTIONS.on(db, 'put').get(
         a.id,
         a.agent,
@@ -217,7 +217,7 @@ export class SqliteActions implements ActionStore {
     revision: number,
     change: Partial<Pick<StoredAction, 'status' | 'decision' | 'outcome' | 'approval' | 'updatedAt'>>,
   ): Promise<StoredAction | undefined> {
-    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot update action \`${id}\``, (db) => {
+    return this.store.write('AOS_STORE_UNAVAILABLE', `cannot update action \`${id}\``, (db) => {
       const row = ACTIONS.on(db, 'update').get(
         change.status ?? null,
         change.decision ?? null,
@@ -264,7 +264,7 @@ export class SqliteApprovals implements ApprovalStore {
   constructor(private readonly store: SqliteRunner) {}
 
   put(a: Omit<StoredApproval, 'revision'>): Promise<StoredApproval> {
-    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot store approval \`${a.id}\``, (db) => {
+    return this.store.write('AOS_STORE_UNAVAILABLE', `cannot store approval \`${a.id}\``, (db) => {
       const row = APPROVALS.on(db, 'put').get(
         a.id,
         a.action,
@@ -290,7 +290,7 @@ export class SqliteApprovals implements ApprovalStore {
     revision: number,
     change: Pick<StoredApproval, 'status' | 'state' | 'expiresAt' | 'updatedAt'>,
   ): Promise<StoredApproval | undefined> {
-    return this.store.run('AOS_STORE_UNAVAILABLE', `cannot update approval \`${id}\``, (db) => {
+    return this.store.write('AOS_STORE_UNAVAILABLE', `cannot update approval \`${id}\``, (db) => {
       const row = APPROVALS.on(db, 'update').get(
         change.status,
         change.state,

@@ -102,6 +102,13 @@ export class SqliteStore implements Store {
   readonly approvals: ApprovalStore;
   readonly signals: SignalStore;
   private closed = false;
+  private readonly pending: {
+    run: (db: Database.Database) => unknown;
+    resolve: (value: unknown) => void;
+    reject: (e: unknown) => void;
+    code: ErrorCode;
+    what: string;
+  }[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -125,6 +132,50 @@ export class SqliteStore implements Store {
     } catch (e) {
       return Promise.reject(wrap(e, code, `${what} (sqlite \`${this.file}\`)`));
     }
+  }
+
+  /**
+   * Runs a small write in the next shared transaction (group commit for the daemon's state): writes queued
+   * in the same turn of the event loop commit together, with one fsync, each in its own savepoint, so one
+   * that fails (a conflict) rolls back alone and the others still commit. Resolves once the shared
+   * transaction is committed, so acknowledged still means durable.
+   */
+  write<T>(code: ErrorCode, what: string, fn: (db: Database.Database) => T): Promise<T> {
+    if (this.closed)
+      return Promise.reject(
+        wrap(new Error('the store is closed'), code, `${what} (sqlite \`${this.file}\`)`),
+      );
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: fn, resolve: resolve as (v: unknown) => void, reject, code, what });
+      if (this.pending.length === 1) setImmediate(() => this.flushWrites());
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      this.db.transaction(() => {
+        for (const w of batch) {
+          try {
+            results.push({ ok: true, value: this.db.transaction(() => w.run(this.db))() });
+          } catch (e) {
+            results.push({ ok: false, error: e });
+          }
+        }
+      })();
+    } catch (e) {
+      // The shared commit failed: nothing in the batch is durable.
+      for (const w of batch) w.reject(wrap(e, w.code, `${w.what} (sqlite \`${this.file}\`)`));
+      return;
+    }
+    batch.forEach((w, i) => {
+      const r = results[i];
+      if (r?.ok) w.resolve(r.value);
+      else w.reject(wrap(r?.error, w.code, `${w.what} (sqlite \`${this.file}\`)`));
+    });
   }
 
   migrate(): Promise<MigrationResult> {
@@ -156,6 +207,7 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     if (!this.closed) {
+      this.flushWrites(); // queued writes commit (or fail) before the connection closes
       this.closed = true;
       this.db.close();
     }
