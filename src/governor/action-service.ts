@@ -78,12 +78,18 @@ export interface ApprovalView {
   }[];
 }
 
+/** What the daemon tells live listeners (the console's inbox, `GET /v1/events`). */
+export type KernelEvent =
+  | { readonly type: 'action'; readonly agent: string; readonly action: ActionView }
+  | { readonly type: 'approval'; readonly agent: string; readonly approval: ApprovalView };
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The daemon's action use cases. */
 export class ActionService {
   private readonly pipeline: ActionPipeline;
   private readonly waiters = new Waiters<ActionView>();
+  private readonly listeners = new Set<(event: KernelEvent) => void>();
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.pipeline = new ActionPipeline({
@@ -93,6 +99,24 @@ export class ActionService {
       hasher: deps.hasher,
       governance: deps.governance,
     });
+  }
+
+  /** Listens to every action and approval change; returns the function that stops listening. */
+  subscribe(listener: (event: KernelEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Wakes long-polls of the action and tells live listeners. */
+  private changed(view: ActionView, agent: string): void {
+    this.waiters.notify(view.id, view);
+    for (const l of this.listeners) l({ type: 'action', agent, action: view });
+  }
+
+  private async approvalChanged(view: ApprovalView): Promise<void> {
+    if (this.listeners.size === 0) return;
+    const full = await this.withAction(view);
+    for (const l of this.listeners) l({ type: 'approval', agent: view.agent, approval: full });
   }
 
   /** Checks a permission; a refusal is recorded (`access.denied`) and thrown. */
@@ -176,7 +200,11 @@ export class ActionService {
         });
     if (!stored) throw new AgentOsError('AOS_CONFLICT', `action \`${admission.id}\` changed meanwhile`);
     const view = this.show(stored, approval);
-    this.waiters.notify(stored.id, view);
+    this.changed(view, stored.agent);
+    if (approval) {
+      const saved = await this.deps.store.approvals.get(approval.id);
+      if (saved) await this.approvalChanged(approvalView(saved, approval));
+    }
     return view;
   }
 
@@ -286,7 +314,9 @@ export class ActionService {
     });
     if (!updated)
       throw new AgentOsError('AOS_CONFLICT', `action \`${id}\` changed while its outcome was reported`);
-    return this.show(updated);
+    const view = this.show(updated);
+    this.changed(view, updated.agent);
+    return view;
   }
 
   /** `POST /v1/approvals/:id/approve|deny`: one person's vote, bound to the request as it stands. */
@@ -401,12 +431,14 @@ export class ActionService {
         status,
         updatedAt: now,
       });
-      if (updated) this.waiters.notify(action.id, this.show(updated, next));
+      if (updated) this.changed(this.show(updated, next), action.agent);
     } else if (next.escalated && !(JSON.parse(stored.state) as Approval).escalated) {
       // Escalated: still waiting, but on other people; those waiting on the action see who now.
-      this.waiters.notify(action.id, this.show(action, next));
+      this.changed(this.show(action, next), action.agent);
     }
-    return approvalView(saved, next);
+    const view = approvalView(saved, next);
+    await this.approvalChanged(view);
+    return view;
   }
 
   /** An approval, for a person who may read approvals. */

@@ -80,6 +80,30 @@ describe('agentos serve', () => {
     expect(await polled).toMatchObject({ status: 200, body: { status: 'allowed' } });
   });
 
+  it('streams action and approval events (SSE): people see the inbox, an agent only its own actions', async () => {
+    const fiona = await events(String(tokens.fiona));
+    const bot = await events(String(tokens.payroll));
+    const r = await call('POST', '/v1/actions', tokens.payroll, payroll(260_000));
+    const id = String(r.body.id);
+    const approval = await fiona.next((e) => e.event === 'approval' && e.data.action === id);
+    expect(approval.data).toMatchObject({
+      status: 'pending',
+      approvers: ['fiona@acme.test'],
+      request: payroll(260_000),
+    });
+    expect((await bot.next((e) => e.event === 'action' && e.data.id === id)).data).toMatchObject({
+      status: 'pending_approval',
+    });
+    await call('POST', `/v1/approvals/${String(approval.data.id)}/approve`, tokens.fiona, {});
+    expect((await bot.next((e) => e.event === 'action' && e.data.id === id)).data).toMatchObject({
+      status: 'allowed',
+    });
+    expect(bot.seen.every((e) => e.event === 'action')).toBe(true);
+    fiona.close();
+    bot.close();
+    expect((await fetch(`${url}/v1/events`)).status).toBe(401);
+  });
+
   it('refuses with codes: no token, another agent, a viewer voting, bad input', async () => {
     expect(await call('POST', '/v1/actions', undefined, payroll(1))).toMatchObject({
       status: 401,
@@ -188,6 +212,7 @@ describe('agentos serve', () => {
   });
 
   it('shuts down gracefully on SIGTERM, and the ledger verifies with every refusal in it', async () => {
+    await events(String(tokens.olivia)); // an open event stream must not hold the shutdown up
     expect(await daemon.stop('SIGTERM')).toBe(0);
     const v = agentos(['audit', 'verify']);
     expect(v.stdout).toMatch(/^ok: \d+ records/);
@@ -200,3 +225,50 @@ describe('agentos serve', () => {
     expect(denied.map((r) => r.body.code)).toEqual(Array(4).fill('AOS_FORBIDDEN'));
   });
 });
+
+interface StreamEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Opens `GET /v1/events` and reads server-sent events from it. */
+async function events(token: string) {
+  const controller = new AbortController();
+  const res = await fetch(`${url}/v1/events`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: controller.signal,
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const seen: StreamEvent[] = [];
+  let buffer = '';
+  let read = 0;
+  return {
+    seen,
+    /** The next event (from where the last call stopped) that `match` accepts, within 10 s. */
+    async next(match: (e: StreamEvent) => boolean): Promise<StreamEvent> {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        while (read < seen.length) {
+          const e = seen[read++] as StreamEvent;
+          if (match(e)) return e;
+        }
+        if (Date.now() > deadline) throw new Error('no matching event');
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error('the stream ended');
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (event && data) seen.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+        }
+      }
+    },
+    close: () => controller.abort(),
+  };
+}

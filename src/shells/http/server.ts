@@ -130,6 +130,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       .send({ error: { code: 'AOS_NOT_FOUND', message: `no route \`${req.method} ${req.url}\`` } }),
   );
 
+  // Open event streams never end on their own: a graceful shutdown ends them first, or it would wait forever.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of [...streams]) end();
+    done();
+  });
+
   app.get('/healthz', async () => ({ ok: true, ...(await deps.health()) }));
 
   app.post('/v1/actions', async (req, reply) => {
@@ -161,6 +168,37 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return deps.service.vote(principal, req.params.id, verdict, comment);
     });
   }
+
+  // Server-sent events: every action and approval change the caller may read, as it happens. An agent
+  // sees its own actions; a person sees all actions and approvals (every role may read them).
+  app.get('/v1/events', async (req, reply) => {
+    const principal = await who(req);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.write(': agentos events\n\n');
+    const unsubscribe = deps.service.subscribe((event) => {
+      if (principal.kind === 'agent' && (event.type !== 'action' || event.agent !== principal.id)) return;
+      const data = event.type === 'action' ? event.action : event.approval;
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const stop = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(end);
+    };
+    const end = () => {
+      stop();
+      res.end();
+    };
+    streams.add(end);
+    req.raw.on('close', stop);
+  });
 
   app.post('/v1/org', async (req) => {
     const principal = await who(req);
