@@ -15,7 +15,12 @@ import type { Store } from './governor/store.js';
 import type { Hasher, SignatureVerifier } from './kernel/ports.js';
 import { systemClock } from './adapters/clock.js';
 import { ActionPipeline } from './governor/action-pipeline.js';
-import { applyGovernance, type Governance } from './governor/governance.js';
+import {
+  applyGovernance,
+  type Governance,
+  type GovernanceDeps,
+  type GovernanceSources,
+} from './governor/governance.js';
 import { LedgerWriter } from './governor/ledger-writer.js';
 import { readPolicySources } from './governor/policy-workspace.js';
 import type { KeyRotatedBody } from './kernel/ledger/bodies.js';
@@ -158,6 +163,21 @@ export async function openNode(dataDir: string): Promise<Node> {
   }
 }
 
+/** Reads an org file and the policy files under some paths: the sources to put in force. */
+async function readGovernanceSources(
+  orgFile: string,
+  policyPaths: readonly string[],
+): Promise<GovernanceSources> {
+  const reader = new FsSourceReader();
+  const [text, policies] = await Promise.all([reader.read(orgFile), readPolicySources(reader, policyPaths)]);
+  return { org: { file: orgFile, text }, policies };
+}
+
+/** What putting sources in force on a node needs. */
+function governanceDeps(node: Node, ids: UlidSource): GovernanceDeps {
+  return { versions: node.store.versions, ledger: node.writer, hasher: nodeHasher, clock: systemClock, ids };
+}
+
 /**
  * Puts an org file and policy paths in force on a node (recording `org.changed` / `policy.changed` when
  * they differ from the stored versions) and returns the pipeline that governs actions under them.
@@ -167,15 +187,10 @@ export async function governNode(
   orgFile: string,
   policyPaths: readonly string[],
 ): Promise<{ governance: Governance; pipeline: ActionPipeline }> {
-  const reader = new FsSourceReader();
-  const [orgText, policies] = await Promise.all([
-    reader.read(orgFile),
-    readPolicySources(reader, policyPaths),
-  ]);
   const ids = new UlidSource();
   const governance = await applyGovernance(
-    { versions: node.store.versions, ledger: node.writer, hasher: nodeHasher, clock: systemClock, ids },
-    { org: { file: orgFile, text: orgText }, policies },
+    governanceDeps(node, ids),
+    await readGovernanceSources(orgFile, policyPaths),
   );
   const pipeline = new ActionPipeline({
     ledger: node.writer,
@@ -290,30 +305,14 @@ export interface RunningDaemon {
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const node = await openNode(o.dataDir);
   try {
-    const orgFile = o.org ?? within(o.dataDir, node.config.org);
-    const reader = new FsSourceReader();
-    const policyDir = o.policies ?? within(o.dataDir, node.config.policies);
-    const [orgText, policies] = await Promise.all([
-      reader.read(orgFile),
-      readPolicySources(reader, [policyDir]),
+    const sources = await readGovernanceSources(o.org ?? within(o.dataDir, node.config.org), [
+      o.policies ?? within(o.dataDir, node.config.policies),
     ]);
     const ids = new UlidSource();
     const deps = { store: node.store, ledger: node.writer, ids, clock: systemClock, hasher: nodeHasher };
-    const governanceDeps = {
-      versions: node.store.versions,
-      ledger: node.writer,
-      hasher: nodeHasher,
-      clock: systemClock,
-      ids,
-    };
-    const sources = { org: { file: orgFile, text: orgText }, policies };
+    const gDeps = governanceDeps(node, ids);
     const allow: Allow = (who, what) => actions.allow(who, what);
-    const live = new LiveGovernance(
-      governanceDeps,
-      await applyGovernance(governanceDeps, sources),
-      sources,
-      allow,
-    );
+    const live = new LiveGovernance(gDeps, await applyGovernance(gDeps, sources), sources, allow);
     const current = (): Governance => live.get();
     const board = new Map<string, StandingSignal>();
     const actions: ActionService = new ActionService({ ...deps, governance: current, signals: board });

@@ -23,7 +23,7 @@ import { ActionPipeline, type Admission, type DurableAppender } from './action-p
 import { routeDecision } from './approval-routing.js';
 import { authorize, type Permission, type Principal } from './auth.js';
 import type { Governance } from './governance.js';
-import type { ActionStatus, DaemonStore, StoredAction, StoredApproval } from './store.js';
+import type { ActionStatus, DaemonStore, StandingSignal, StoredAction, StoredApproval } from './store.js';
 import { effectiveSignal, type SignalBoard } from './signal-board.js';
 import { Waiters } from './waiters.js';
 
@@ -144,8 +144,22 @@ export class ActionService {
     const org = this.deps.governance().engine.org;
     const signal = effectiveSignal(this.deps.signals, org, request.agent);
     if (signal?.signal === 'stop') return this.hold(request);
+    const { admission, route } = await this.admitRouted(request, signal);
+    return this.afterAdmission(admission, route);
+  }
+
+  /**
+   * Admits a request through the pipeline, completing its decision before it is recorded: a standing
+   * `kill` denies it, and an approval is routed to the people the org names (or denied when none can).
+   */
+  private async admitRouted(
+    request: ActionRequest,
+    signal: StandingSignal | undefined,
+    id?: string,
+  ): Promise<{ admission: Admission; route: ApprovalRoute | undefined }> {
     let route: ApprovalRoute | undefined;
     const admission = await this.pipeline.admit(request, {
+      ...(id === undefined ? {} : { id }),
       finalize: (req, decision, governance) => {
         if (signal?.signal === 'kill') return killed(decision, signal.reason);
         const routed = routeDecision(governance.engine.org, req, decision);
@@ -153,7 +167,7 @@ export class ActionService {
         return routed.decision;
       },
     });
-    return this.afterAdmission(admission, route);
+    return { admission, route };
   }
 
   /** Stores an admitted action (or updates the held one it was), opening its approval when it needs one. */
@@ -242,16 +256,7 @@ export class ActionService {
       const signal = effectiveSignal(this.deps.signals, org, held.agent);
       if (signal?.signal === 'stop') continue;
       const request = JSON.parse(held.request) as ActionRequest;
-      let route: ApprovalRoute | undefined;
-      const admission = await this.pipeline.admit(request, {
-        id: held.id,
-        finalize: (req, decision, governance) => {
-          if (signal?.signal === 'kill') return killed(decision, signal.reason);
-          const routed = routeDecision(governance.engine.org, req, decision);
-          route = routed.route;
-          return routed.decision;
-        },
-      });
+      const { admission, route } = await this.admitRouted(request, signal, held.id);
       await this.afterAdmission(admission, route, held);
       released++;
     }
