@@ -30,6 +30,8 @@ import { authenticate, createCredential, createToken, type AuthDeps } from './go
 import { orgFromContent } from './governor/governance.js';
 import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
+import { ExecutorTable } from './governor/executors.js';
+import { httpExecutor } from './adapters/executor-http.js';
 import type { PersonRole, StandingSignal } from './governor/store.js';
 import { parseOrg } from './kernel/org/load.js';
 import type { Org } from './kernel/org/model.js';
@@ -315,7 +317,16 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const live = new LiveGovernance(gDeps, await applyGovernance(gDeps, sources), sources, allow);
     const current = (): Governance => live.get();
     const board = new Map<string, StandingSignal>();
-    const actions: ActionService = new ActionService({ ...deps, governance: current, signals: board });
+    const executors = new ExecutorTable(
+      node.config.executors.map((c) => ({ executor: httpExecutor(c, process.env), actions: c.actions })),
+    );
+    const actions: ActionService = new ActionService({
+      ...deps,
+      governance: current,
+      signals: board,
+      executors,
+      onError: (e) => api.log.error({ err: e }, 'an execution could not be recorded'),
+    });
     const signals = new SignalService({ ...deps, governance: current, board, actions });
     await signals.load();
     const auth = authDeps(node);
@@ -347,6 +358,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       close: async () => {
         clearInterval(sweeper);
         await api.close();
+        await actions.drain();
         await sweeping;
         await node.close();
       },

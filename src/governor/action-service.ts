@@ -3,8 +3,9 @@
  * vote on approvals, signals hold or refuse an agent's actions. Every step is a ledger record before it
  * takes effect; every refusal is recorded too.
  *
- * Executors: *report mode* only so far. An allowed action is `allowed`; the agent runs the tool itself and
- * reports the outcome (`report`), which is recorded as advisory (`executor: report`).
+ * Executors: an allowed action whose name an HTTP executor claims is run by the kernel (`executed` or
+ * `failed`, recorded with `executor: http:<name>`); any other is `allowed` in *report mode*: the agent
+ * runs the tool itself and reports the outcome (`report`), recorded as advisory (`executor: report`).
  */
 import {
   atTime,
@@ -24,6 +25,7 @@ import { routeDecision } from './approval-routing.js';
 import { authorize, type Permission, type Principal } from './auth.js';
 import type { Governance } from './governance.js';
 import type { ActionStatus, DaemonStore, StandingSignal, StoredAction, StoredApproval } from './store.js';
+import type { ActionExecutor, ExecutorTable } from './executors.js';
 import { effectiveSignal, type SignalBoard } from './signal-board.js';
 import { Waiters } from './waiters.js';
 
@@ -36,6 +38,10 @@ export interface ActionServiceDeps {
   readonly hasher: Hasher;
   readonly governance: () => Governance;
   readonly signals: SignalBoard;
+  /** The kernel's executors; without them every allowed action is in report mode. */
+  readonly executors?: ExecutorTable;
+  /** Told of failures in work nobody waits for (recording a background execution's outcome). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** An action as the API shows it (issue 4 §3). */
@@ -46,6 +52,8 @@ export interface ActionView {
   readonly request: JsonValue;
   readonly decision?: JsonValue;
   readonly outcome?: JsonValue;
+  /** The executor the kernel runs this action with; absent in report mode. */
+  readonly executor?: string;
   readonly approval?: {
     readonly id: string;
     /** `pending`, or how it ended: `granted`, `denied` (by a person, or a kill) or `expired`. */
@@ -85,11 +93,21 @@ export type KernelEvent =
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** True while an action waits: for people, for a signal, or for the kernel's executor to finish. */
+export const isWaiting = (v: ActionView): boolean =>
+  v.status === 'held' ||
+  v.status === 'pending_approval' ||
+  (v.status === 'allowed' && v.executor !== undefined);
+
+type Result = { outcome: JsonValue } | { error: { code: string; message: string } };
+
 /** The daemon's action use cases. */
 export class ActionService {
   private readonly pipeline: ActionPipeline;
   private readonly waiters = new Waiters<ActionView>();
   private readonly listeners = new Set<(event: KernelEvent) => void>();
+  /** Executions started by an approval or a release, which the caller does not wait for. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.pipeline = new ActionPipeline({
@@ -219,7 +237,55 @@ export class ActionService {
       const saved = await this.deps.store.approvals.get(approval.id);
       if (saved) await this.approvalChanged(approvalView(saved, approval));
     }
-    return view;
+    const executor = status === 'allowed' ? this.executorOf(admission.request) : undefined;
+    if (!executor) return view;
+    // A released action runs in the background: `cont` does not wait for every held action's executor.
+    if (held) {
+      this.background(stored);
+      return view;
+    }
+    return this.execute(stored, executor);
+  }
+
+  private executorOf(request: ActionRequest): ActionExecutor | undefined {
+    return this.deps.executors?.for(request.action);
+  }
+
+  /**
+   * Runs an allowed action with the kernel's executor and records its outcome. Resolves with the action,
+   * `executed` or `failed`; rejects only when the outcome cannot be recorded (the action ran).
+   */
+  private async execute(stored: StoredAction, executor: ActionExecutor): Promise<ActionView> {
+    const request = JSON.parse(stored.request) as ActionRequest;
+    const started = this.deps.clock.now();
+    let result: Result;
+    try {
+      const decision = stored.decision ? (JSON.parse(stored.decision) as JsonValue) : null;
+      result = { outcome: await executor.run({ id: stored.id, request, decision }) };
+    } catch (e) {
+      result = {
+        error: {
+          code: isAgentOsError(e) ? e.code : 'AOS_EXECUTOR_FAILED',
+          message: e instanceof Error ? e.message : String(e),
+        },
+      };
+    }
+    return this.finish(stored, `http:${executor.name}`, result, this.deps.clock.now() - started);
+  }
+
+  /** Starts an execution nobody waits for; `drain` waits for it. A failure to record it is logged by `onError`. */
+  private background(stored: StoredAction): void {
+    const executor = this.executorOf(JSON.parse(stored.request) as ActionRequest);
+    if (!executor) return;
+    const run = this.execute(stored, executor)
+      .catch((e: unknown) => this.deps.onError?.(e))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** Waits for the executions in flight (graceful shutdown: none is cut off before its outcome is recorded). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   /** A stopped agent's action: recorded as requested and held, decided when the agent is continued. */
@@ -269,7 +335,7 @@ export class ActionService {
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
     await this.allow(who, 'actions.read', { agent: stored.agent });
     const view = await this.present(stored);
-    if (waitMs <= 0 || (view.status !== 'held' && view.status !== 'pending_approval')) return view;
+    if (waitMs <= 0 || !isWaiting(view)) return view;
     const waited = this.waiters.wait(id, waitMs, view);
     // INVARIANT: read again once the waiter is registered: a change that landed while this call was
     // awaiting is delivered now, and any later one through `notify`.
@@ -300,25 +366,55 @@ export class ActionService {
         `action \`${id}\` is ${stored.status}, not allowed: nothing to report`,
       );
     }
-    const request = JSON.parse(stored.request) as ActionRequest;
-    const ref = { action: id, agent: stored.agent, ...(request.episode ? { episode: request.episode } : {}) };
-    if ('outcome' in result) {
-      await this.record('action.completed', {
-        ...ref,
-        executor: 'report',
-        outcome: result.outcome,
-        durationMs,
-      });
-    } else {
-      await this.record('action.failed', { ...ref, executor: 'report', error: result.error, durationMs });
+    const executor = this.executorOf(JSON.parse(stored.request) as ActionRequest);
+    if (executor) {
+      throw new AgentOsError(
+        'AOS_CONFLICT',
+        `action \`${id}\` is run by the kernel's executor \`${executor.name}\`, which reports its outcome`,
+      );
     }
-    const updated = await this.deps.store.actions.update(id, stored.revision, {
-      status: 'outcome' in result ? 'executed' : 'failed',
-      outcome: JSON.stringify('outcome' in result ? result.outcome : result.error),
+    return this.finish(stored, 'report', result, durationMs);
+  }
+
+  /** Records how an allowed action ended and stores it `executed` or `failed`. */
+  private async finish(
+    stored: StoredAction,
+    executor: string,
+    result: Result,
+    durationMs: number,
+  ): Promise<ActionView> {
+    const request = JSON.parse(stored.request) as ActionRequest;
+    const ref = {
+      action: stored.id,
+      agent: stored.agent,
+      ...(request.episode ? { episode: request.episode } : {}),
+    };
+    const ok = 'outcome' in result;
+    let unrecorded: unknown;
+    try {
+      if (ok)
+        await this.record('action.completed', { ...ref, executor, outcome: result.outcome, durationMs });
+      else await this.record('action.failed', { ...ref, executor, error: result.error, durationMs });
+    } catch (e) {
+      unrecorded = e;
+    }
+    const updated = await this.deps.store.actions.update(stored.id, stored.revision, {
+      status: ok ? 'executed' : 'failed',
+      outcome: JSON.stringify(ok ? result.outcome : result.error),
       updatedAt: iso(this.deps.clock.now()),
     });
+    if (unrecorded !== undefined) {
+      throw new AgentOsError(
+        isAgentOsError(unrecorded) ? unrecorded.code : 'AOS_LEDGER_UNAVAILABLE',
+        `action \`${stored.id}\` ran, but its outcome could not be recorded: ${unrecorded instanceof Error ? unrecorded.message : String(unrecorded)}`,
+        { cause: unrecorded },
+      );
+    }
     if (!updated)
-      throw new AgentOsError('AOS_CONFLICT', `action \`${id}\` changed while its outcome was reported`);
+      throw new AgentOsError(
+        'AOS_CONFLICT',
+        `action \`${stored.id}\` changed while its outcome was recorded`,
+      );
     const view = this.show(updated);
     this.changed(view, updated.agent);
     return view;
@@ -436,7 +532,10 @@ export class ActionService {
         status,
         updatedAt: now,
       });
-      if (updated) this.changed(this.show(updated, next), action.agent);
+      if (updated) {
+        this.changed(this.show(updated, next), action.agent);
+        if (status === 'allowed') this.background(updated);
+      }
     } else if (next.escalated && !(JSON.parse(stored.state) as Approval).escalated) {
       // Escalated: still waiting, but on other people; those waiting on the action see who now.
       this.changed(this.show(action, next), action.agent);
@@ -484,6 +583,8 @@ export class ActionService {
     };
     if (a.decision) view.decision = JSON.parse(a.decision) as JsonValue;
     if (a.outcome) view.outcome = JSON.parse(a.outcome) as JsonValue;
+    const executor = this.executorOf(view.request as unknown as ActionRequest);
+    if (executor) view.executor = executor.name;
     if (a.approval && approval) {
       view.approval = {
         id: a.approval,

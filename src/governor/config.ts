@@ -35,6 +35,47 @@ const postgresStorage = z
   })
   .strict();
 
+const DURATION = /^(\d+(ms|s|m|h|d))+$/;
+
+const httpExecutor = z
+  .object({
+    name: z
+      .string()
+      .regex(NAME, 'must be letters, digits, `.`, `_`, `-`')
+      .describe('names the executor in records'),
+    actions: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .describe('action globs this executor runs, e.g. `hr.**` (`.` separates segments)'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .describe('where the kernel POSTs `{ id, request, decision }`; a 2xx JSON answer is the outcome'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name'), z.string().max(4096))
+      .default({})
+      .describe(
+        "headers sent with every call; `${env:NAME}` is replaced by the daemon's environment variable",
+      ),
+    timeout: z
+      .string()
+      .regex(DURATION, 'must be a duration like `10s`')
+      .default('30s')
+      .describe('how long a call may take before the action fails'),
+  })
+  .strict();
+
+function uniqueNames(list: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  list.forEach((e, i) => {
+    if (seen.has(e.name))
+      ctx.addIssue({ code: 'custom', message: `executor \`${e.name}\` is defined twice`, path: [i, 'name'] });
+    seen.add(e.name);
+  });
+}
+
+/** One HTTP executor of `agentos.yaml`. */
+export type HttpExecutorConfig = Readonly<z.infer<typeof httpExecutor>>;
+
 /**
  * The schema of `agentos.yaml`. `stream` defaults to `defaultStream` (the host name, sanitised), so the
  * schema is built per process; everything else is fixed.
@@ -96,6 +137,13 @@ export function configSchema(defaultStream: string) {
         .regex(NAME, 'must be letters, digits, `.`, `_`, `-` (at most 128)')
         .default(defaultStream)
         .describe("this node's ledger stream (default: the host name)"),
+      executors: z
+        .array(httpExecutor)
+        .default([])
+        .superRefine(uniqueNames)
+        .describe(
+          'HTTP executors: the kernel calls `url` for allowed actions matching `actions` (first match wins); the agent never holds their credentials',
+        ),
     })
     .strict();
 }

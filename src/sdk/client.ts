@@ -108,7 +108,8 @@ export class AgentOsClient {
   /**
    * Submits an action and, while it is held or waits for approval, long-polls until it is decided or
    * `timeoutMs` passes (`ApprovalTimeoutError`). Resolves with the decided action: `allowed` (run it now,
-   * then `report`) or `denied`. A denial is a result, not an exception.
+   * then `report`) or `denied` — or, when the kernel's executor runs it, `executed` or `failed` with the
+   * outcome. A denial is a result, not an exception.
    *
    * @example
    * ```ts
@@ -329,7 +330,7 @@ export class AgentOsClient {
 
   private async settle(view: ActionView, started: number, options: WaitOptions): Promise<ActionResult> {
     let current = view;
-    while (current.status === 'held' || current.status === 'pending_approval') {
+    while (waiting(current)) {
       const left = options.timeoutMs === undefined ? MAX_POLL_MS : options.timeoutMs - (Date.now() - started);
       if (left <= 0) throw new ApprovalTimeoutError(current, options.timeoutMs ?? 0);
       const wait = Math.min(left, MAX_POLL_MS);
@@ -369,6 +370,17 @@ export class AgentOsClient {
  */
 export function connect(options: ConnectOptions): AgentOsClient {
   return new AgentOsClient(options);
+}
+
+/** True while the kernel has not finished with an action: held, awaiting approval, or run by its executor. */
+function waiting(
+  v: ActionView,
+): v is Extract<ActionView, { status: 'held' | 'pending_approval' | 'allowed' }> {
+  return (
+    v.status === 'held' ||
+    v.status === 'pending_approval' ||
+    (v.status === 'allowed' && v.executor !== undefined)
+  );
 }
 
 function requestFor<A extends unknown[]>(name: string, args: A, options: ToolOptions<A>): ActionInput {

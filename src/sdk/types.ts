@@ -57,13 +57,16 @@ export interface ReportedError {
 
 interface ActionBase {
   readonly id: string;
+  /** The kernel's executor that runs this action (HTTP executors); absent in report mode. */
+  readonly executor?: string | undefined;
   readonly approval?: ApprovalRef | undefined;
 }
 
 /**
  * An action as the kernel shows it, discriminated on `status`:
  * `held` (its agent is stopped) and `pending_approval` wait; `allowed` may run now (report mode: the agent
- * runs the tool and reports the outcome); `denied` may not; `executed` and `failed` were reported.
+ * runs the tool and reports the outcome) or, when it names an `executor`, is being run by the kernel;
+ * `denied` may not; `executed` and `failed` ended (reported by the agent, or by the kernel's executor).
  *
  * @example
  * ```ts
@@ -159,6 +162,10 @@ export interface Approval {
   readonly levels: number;
   readonly expiresAt: string;
   readonly votes: readonly Vote[];
+  /** The request it approves (the exact one its votes are bound to). */
+  readonly request?: ActionRequest | undefined;
+  /** The decision that asked for approval, and why. */
+  readonly decision?: Decision | undefined;
 }
 
 /**

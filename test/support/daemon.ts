@@ -60,9 +60,14 @@ export class ExampleNode {
     return this.run(['token', 'create', '--person', person, '--role', role]);
   }
 
-  /** Starts `agentos serve --port 0 --quiet` on the data directory; resolves once it listens. */
-  async serve(): Promise<Daemon> {
-    const child = spawn(process.execPath, [bin, 'serve', '--data', this.data, '--port', '0', '--quiet']);
+  /**
+   * Starts `agentos serve --port 0 --quiet` on the data directory, with extra environment variables;
+   * resolves once it listens.
+   */
+  async serve(env: Readonly<Record<string, string>> = {}): Promise<Daemon> {
+    const child = spawn(process.execPath, [bin, 'serve', '--data', this.data, '--port', '0', '--quiet'], {
+      env: { ...cleanEnv, ...env },
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (b: Buffer) => {

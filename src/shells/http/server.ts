@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { z } from 'zod';
-import type { ActionService, ActionView } from '../../governor/action-service.js';
+import { isWaiting, type ActionService, type ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
 import type { LiveGovernance } from '../../governor/live-governance.js';
 import type { SignalService } from '../../governor/signal-service.js';
@@ -97,8 +97,8 @@ function waitMs(query: unknown): number {
   return ms;
 }
 
-/** 200 once an action has finished (or is allowed to run, in report mode), 202 while it waits. */
-const statusFor = (v: ActionView) => (v.status === 'held' || v.status === 'pending_approval' ? 202 : 200);
+/** 200 once an action has finished (or is allowed to run, in report mode), 202 while it waits (an executor running it too). */
+const statusFor = (v: ActionView) => (isWaiting(v) ? 202 : 200);
 
 /** Builds the API; the caller listens and closes. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
