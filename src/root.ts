@@ -294,6 +294,8 @@ export interface DaemonOptions {
   readonly policies?: string | undefined;
   /** Pino logger options (structured JSON logs), or false. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Where executors' `${env:NAME}` header values come from (default: the process's environment). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A running daemon. */
@@ -318,7 +320,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const current = (): Governance => live.get();
     const board = new Map<string, StandingSignal>();
     const executors = new ExecutorTable(
-      node.config.executors.map((c) => ({ executor: httpExecutor(c, process.env), actions: c.actions })),
+      node.config.executors.map((c) => ({
+        executor: httpExecutor(c, o.env ?? process.env),
+        actions: c.actions,
+      })),
     );
     const actions: ActionService = new ActionService({
       ...deps,

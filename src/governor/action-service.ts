@@ -108,6 +108,8 @@ export class ActionService {
   private readonly listeners = new Set<(event: KernelEvent) => void>();
   /** Executions started by an approval or a release, which the caller does not wait for. */
   private readonly running = new Set<Promise<unknown>>();
+  /** Set once the daemon closes: long-polls answer at once. */
+  private closing = false;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.pipeline = new ActionPipeline({
@@ -283,6 +285,12 @@ export class ActionService {
     this.running.add(run);
   }
 
+  /** Answers every long-poll now, with the action as its caller last saw it (the daemon is closing). */
+  endWaits(): void {
+    this.closing = true;
+    this.waiters.releaseAll();
+  }
+
   /** Waits for the executions in flight (graceful shutdown: none is cut off before its outcome is recorded). */
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
@@ -335,7 +343,7 @@ export class ActionService {
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
     await this.allow(who, 'actions.read', { agent: stored.agent });
     const view = await this.present(stored);
-    if (waitMs <= 0 || !isWaiting(view)) return view;
+    if (waitMs <= 0 || this.closing || !isWaiting(view)) return view;
     const waited = this.waiters.wait(id, waitMs, view);
     // INVARIANT: read again once the waiter is registered: a change that landed while this call was
     // awaiting is delivered now, and any later one through `notify`.

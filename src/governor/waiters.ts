@@ -5,6 +5,8 @@
 
 interface Waiter<T> {
   resolve(value: T): void;
+  /** What the caller saw when it began to wait. */
+  current: T;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -19,6 +21,7 @@ export class Waiters<T> {
       this.byId.set(id, set);
       const waiter: Waiter<T> = {
         resolve,
+        current,
         timer: setTimeout(() => {
           set.delete(waiter);
           if (set.size === 0) this.byId.delete(id);
@@ -37,6 +40,18 @@ export class Waiters<T> {
     for (const w of set) {
       clearTimeout(w.timer);
       w.resolve(value);
+    }
+  }
+
+  /** Wakes every waiter with what it saw (graceful shutdown: nobody waits on a closing daemon). */
+  releaseAll(): void {
+    const all = [...this.byId.values()];
+    this.byId.clear();
+    for (const set of all) {
+      for (const w of set) {
+        clearTimeout(w.timer);
+        w.resolve(w.current);
+      }
     }
   }
 

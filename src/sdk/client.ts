@@ -125,18 +125,28 @@ export class AgentOsClient {
    * ```
    */
   async execute(request: ActionInput, options: WaitOptions = {}): Promise<ActionResult> {
+    const started = Date.now();
+    return this.settle(await this.submit(request, options.signal), started, options);
+  }
+
+  /**
+   * Submits an action without waiting: resolves with it as the kernel first answers — possibly still
+   * `held` or `pending_approval` (then `wait` for it).
+   *
+   * @example
+   * ```ts
+   * const view = await client.submit({ action: 'payroll.update', resource: 'employee/1042', args: { salary: 250_000 } });
+   * if (view.status === 'pending_approval') console.log(`asked ${view.approval.approvers.join(', ')}`);
+   * ```
+   */
+  submit(request: ActionInput, signal?: AbortSignal): Promise<ActionView> {
     const agent = request.agent ?? this.agent;
     if (agent === undefined) {
-      throw new AgentOsApiError('AOS_USAGE', 'no `agent` in the request, and none given to `connect`', 0);
+      return Promise.reject(
+        new AgentOsApiError('AOS_USAGE', 'no `agent` in the request, and none given to `connect`', 0),
+      );
     }
-    const started = Date.now();
-    const submitted = await this.call<ActionView>(
-      'POST',
-      '/v1/actions',
-      { ...request, agent },
-      options.signal,
-    );
-    return this.settle(submitted, started, options);
+    return this.call<ActionView>('POST', '/v1/actions', { ...request, agent }, signal);
   }
 
   /**

@@ -6,7 +6,9 @@ import { Option, type Command } from 'commander';
 import { parseRole } from '../../governor/auth.js';
 import { AgentOsError } from '../../kernel/errors.js';
 import { createAgentCredential, createPersonToken, startDaemon } from '../../root.js';
+import { startDemo } from '../demo/serve-demo.js';
 import { dataDir, dataOption } from './data-dir.js';
+import { styleFor } from './style.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
 
@@ -16,6 +18,32 @@ function port(value: string): number {
     throw new AgentOsError('AOS_USAGE', `port \`${value}\` is not a number from 0 to 65535`);
   }
   return n;
+}
+
+interface ServeOptions {
+  data?: string;
+  host?: string;
+  port?: number;
+  org?: string;
+  policies?: string;
+  quiet?: boolean;
+  demo?: boolean;
+}
+
+/** Where `serve --demo` builds its data directory by default. */
+const DEMO_DATA = '.agentos-demo';
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 /** Adds `serve`, `token create` and `agents credential`. */
@@ -34,37 +62,34 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     .option('--org <file>', 'the organisation file (default from agentos.yaml)')
     .option('--policies <dir>', 'the policy directory (default from agentos.yaml)')
     .option('--quiet', 'no request log on stderr')
-    .action(
-      async (opts: {
-        data?: string;
-        host?: string;
-        port?: number;
-        org?: string;
-        policies?: string;
-        quiet?: boolean;
-      }) => {
-        const daemon = await startDaemon({
-          dataDir: dataDir(opts, io.env),
-          host: opts.host,
-          port: opts.port,
-          org: opts.org,
-          policies: opts.policies,
-          logger: opts.quiet ? false : { level: 'info', stream: io.stderr },
-        });
-        await write(io.stdout, `agentos: listening on ${daemon.url}\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            resolve();
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
-        await daemon.close();
-        await write(io.stdout, 'agentos: stopped\n');
-      },
-    );
+    .option(
+      '--demo',
+      `the onboarding demo: rebuilds the data directory (default ./${DEMO_DATA}) with the example org, starts the HR, IT and finance systems as executors and runs the demo agents`,
+    )
+    .action(async (opts: ServeOptions) => {
+      const logger = opts.quiet || opts.demo ? false : { level: 'info', stream: io.stderr };
+      const daemon = opts.demo
+        ? await startDemo({
+            dataDir: opts.data ?? DEMO_DATA,
+            host: opts.host,
+            port: opts.port,
+            style: styleFor(io.stdout, io.env),
+            say: (text) => io.stdout.write(`${text}\n`),
+            logger,
+          })
+        : await startDaemon({
+            dataDir: dataDir(opts, io.env),
+            host: opts.host,
+            port: opts.port,
+            org: opts.org,
+            policies: opts.policies,
+            logger,
+          });
+      await write(io.stdout, `agentos: listening on ${daemon.url}\n`);
+      await untilSignalled();
+      await daemon.close();
+      await write(io.stdout, 'agentos: stopped\n');
+    });
 
   const token = program.command('token').description("people's API tokens (stored hashed; shown once)");
   dataOption(

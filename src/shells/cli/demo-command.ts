@@ -1,16 +1,18 @@
 /**
  * `agentos demo`: the kernel at work on an example organisation: its policy tests, then a few requests
  * governed end to end (decided, explained, recorded in a ledger, run by a simulated executor when allowed).
- * `npm start` runs it until the daemon exists.
+ * (`npm start` runs the daemon's demo, `agentos serve --demo`, instead.)
  */
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UlidSource } from '../../adapters/ids.js';
 import type { ActionPipeline } from '../../governor/action-pipeline.js';
 import type { PolicyPorts } from '../../governor/ports.js';
 import type { PolicyEngine } from '../../kernel/policy/engine.js';
 import { governNode, initDataDir, openNode } from '../../root.js';
+import { DEMO_MARKER } from '../demo/serve-demo.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
@@ -46,6 +48,8 @@ export function addDemoCommand(
       const dir = relative(process.cwd(), given) || '.';
       const s = styleFor(io.stdout, io.env);
       await initDataDir(opts.data);
+      // Marks the directory as the demo's, so `serve --demo` may rebuild it.
+      await writeFile(join(opts.data, DEMO_MARKER), JSON.stringify({ madeBy: 'agentos demo' }) + '\n');
       const node = await openNode(opts.data);
       try {
         const orgFile = join(dir, 'org.yaml');

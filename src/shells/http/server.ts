@@ -132,9 +132,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // Open event streams never end on their own: a graceful shutdown ends them first, or it would wait forever.
   const streams = new Set<() => void>();
+  // Long-polls likewise are answered at once with the action as it stands (the client asks again later).
+  // Answers sent while closing also close their connection, or an idle keep-alive would hold the close.
+  let closing = false;
   app.addHook('preClose', (done) => {
+    closing = true;
     for (const end of [...streams]) end();
+    deps.service.endWaits();
     done();
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
 
   app.get('/healthz', async () => ({ ok: true, ...(await deps.health()) }));
