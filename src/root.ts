@@ -30,6 +30,8 @@ import { authenticate, createCredential, createToken, type AuthDeps } from './go
 import { orgFromContent } from './governor/governance.js';
 import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
+import { ReadService } from './governor/read-service.js';
+import { fileURLToPath } from 'node:url';
 import type { PersonRole, StandingSignal } from './governor/store.js';
 import { parseOrg } from './kernel/org/load.js';
 import type { Org } from './kernel/org/model.js';
@@ -292,6 +294,8 @@ export interface DaemonOptions {
   readonly policies?: string | undefined;
   /** Pino logger options (structured JSON logs), or false. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** The built web console to serve (default `dist/console`, beside this module). */
+  readonly consoleDir?: string | undefined;
 }
 
 /** A running daemon. */
@@ -319,7 +323,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const signals = new SignalService({ ...deps, governance: current, board, actions });
     await signals.load();
     const auth = authDeps(node);
+    const reads = new ReadService({
+      store: node.store,
+      governance: current,
+      board,
+      allow: (who, what, target) => actions.allow(who, what, target),
+      stream: node.config.stream,
+      verify: { hasher: nodeHasher, macKeys: node.keyring.macKeys, publicKeys: node.keyring.publicKeys },
+    });
     const api = buildApi({
+      reads,
+      consoleDir: o.consoleDir ?? fileURLToPath(new URL('./console/', import.meta.url)),
       service: actions,
       signals,
       governance: live,
