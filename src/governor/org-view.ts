@@ -34,7 +34,7 @@ export interface AgentView {
   readonly reason?: string;
   /** The signal that governs it, when one stands (on it, a department up its tree, or everything). */
   readonly signal?: StandingSignal;
-  /** The contract rule that fails, when it is suspended (`contract.owner-inactive`). */
+  /** The contract rule that fails: `contract.owner-inactive` when suspended, `contract.autonomy-observe`… */
   readonly contractRule?: string;
 }
 
@@ -74,6 +74,8 @@ export function scopeText(d: CompiledDocument): string {
     .join(', ');
 }
 
+const SUSPENDING: ReadonlySet<string> = new Set(['contract.owner-missing', 'contract.owner-inactive']);
+
 const ref = (d: CompiledDocument): DocumentRef => ({ name: d.name, file: d.file, scope: scopeText(d) });
 
 /** An agent's state: a kill wins, then the contract (suspended), then a stop. */
@@ -91,6 +93,17 @@ export function agentView(org: Org, board: SignalBoard, agent: Agent): AgentView
   const by = signal ? signalReason(signal) : '';
   if (signal?.signal === 'kill') return { ...base, state: 'killed', reason: by, signal };
   const contract = checkContract(org, agent.id);
+  // DESIGN §2: no owner, or an owner who left, suspends an agent; other contract failures (autonomy 0,
+  // observe only) are how it was registered, not a lifecycle state, and are given as the reason
+  if (!contract.ok && !SUSPENDING.has(contract.rule)) {
+    return {
+      ...base,
+      state: signal ? 'stopped' : 'active',
+      reason: signal ? by : contract.reason,
+      contractRule: contract.rule,
+      ...(signal ? { signal } : {}),
+    };
+  }
   if (!contract.ok) {
     return {
       ...base,
