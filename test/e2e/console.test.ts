@@ -111,9 +111,29 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await page.locator('#empty').waitFor();
   });
 
-  it('pauses an agent from the agents page (and a kill asks first)', async () => {
+  it('shows a refused vote on the card: an admin not asked at this level', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(tokens.olivia);
+    const submitted = await fetch(`${daemon.url}/v1/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.payroll}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        agent: 'payroll-bot',
+        action: 'payroll.update',
+        resource: 'employee/2002',
+        args: { salary: 260_000 },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const card = page.locator('article.approval', { hasText: 'employee/2002' });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect(card.getByRole('alert').textContent()).resolves.toMatch(
+      /^AOS_FORBIDDEN: .*olivia@acme\.test/,
+    );
+    await shot('inbox-refused');
+  });
+
+  it('pauses an agent from the agents page (and a kill asks first)', async () => {
     await page.getByRole('link', { name: 'Agents' }).click();
     const row = page.locator('tr[data-agent="identity-bot"]');
     await row.getByRole('button', { name: 'Pause identity-bot' }).click();
