@@ -183,6 +183,10 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await out.locator('h2', { hasText: 'Decision' }).waitFor();
     await expect(out.textContent()).resolves.toMatch(/require approval.*finance-payroll\/high-salaries/s);
     await shot('policy');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.locator('article.approval').first().waitFor();
+    await shot('inbox-dark');
     expect(problems).toEqual([]);
   });
 });
