@@ -32,6 +32,8 @@ import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
 import { ExecutorTable } from './governor/executors.js';
 import { httpExecutor } from './adapters/executor-http.js';
+import { ReadService } from './governor/read-service.js';
+import { fileURLToPath } from 'node:url';
 import type { PersonRole, StandingSignal } from './governor/store.js';
 import { parseOrg } from './kernel/org/load.js';
 import type { Org } from './kernel/org/model.js';
@@ -296,6 +298,8 @@ export interface DaemonOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Where executors' `${env:NAME}` header values come from (default: the process's environment). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The built web console to serve (default `dist/console`, beside this module). */
+  readonly consoleDir?: string | undefined;
 }
 
 /** A running daemon. */
@@ -335,7 +339,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const signals = new SignalService({ ...deps, governance: current, board, actions });
     await signals.load();
     const auth = authDeps(node);
+    const reads = new ReadService({
+      store: node.store,
+      governance: current,
+      board,
+      allow: (who, what, target) => actions.allow(who, what, target),
+      stream: node.config.stream,
+      verify: { hasher: nodeHasher, macKeys: node.keyring.macKeys, publicKeys: node.keyring.publicKeys },
+    });
     const api = buildApi({
+      reads,
+      consoleDir: o.consoleDir ?? fileURLToPath(new URL('./console/', import.meta.url)),
       service: actions,
       signals,
       governance: live,

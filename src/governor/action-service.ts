@@ -72,6 +72,8 @@ export interface ApprovalView {
   readonly approvers: readonly string[];
   readonly level: number;
   readonly levels: number;
+  /** How many approvals the current level needs (of its `approvers`). */
+  readonly quorum?: number;
   readonly expiresAt: string;
   /** The request it approves and the decision that asked for approval (when the action is stored). */
   readonly request?: JsonValue;
@@ -650,6 +652,7 @@ function approvalView(s: StoredApproval, a: Approval): ApprovalView {
     approvers: [...currentApprovers(a)],
     level: Math.min(a.level + 1, a.levels.length),
     levels: a.levels.length,
+    ...(a.levels[a.level] ? { quorum: a.levels[a.level]!.quorum } : {}),
     expiresAt: s.expiresAt,
     votes: a.votes.map((v) => ({ ...v, level: v.level + 1, time: iso(v.time) })),
   };

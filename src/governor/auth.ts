@@ -151,6 +151,11 @@ const PERSON_PERMISSIONS: Readonly<Record<PersonRole, readonly Permission[]>> = 
   viewer: ['actions.read', 'approvals.read', 'agents.read'],
 };
 
+/** What a person's role may do (a person may also signal the agents they own, whatever the role). */
+export function permissionsOf(role: PersonRole): readonly Permission[] {
+  return PERSON_PERMISSIONS[role];
+}
+
 /**
  * Checks that `who` may do `what`; for an agent or an agent's action, `target.agent` names it. Throws
  * `AOS_FORBIDDEN` saying why. An agent may only submit and read its own actions. A person may signal

@@ -160,6 +160,8 @@ export interface Approval {
   readonly approvers: readonly string[];
   readonly level: number;
   readonly levels: number;
+  /** How many approvals the current level needs of its `approvers` (while pending). */
+  readonly quorum?: number | undefined;
   readonly expiresAt: string;
   readonly votes: readonly Vote[];
   /** The request it approves (the exact one its votes are bound to). */

@@ -12,10 +12,13 @@ import { z } from 'zod';
 import { isWaiting, type ActionService, type ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
 import type { LiveGovernance } from '../../governor/live-governance.js';
+import type { ReadService } from '../../governor/read-service.js';
 import type { SignalService } from '../../governor/signal-service.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
 import type { JsonValue } from '../../kernel/ledger/record.js';
 import { parseDuration } from '../../kernel/policy/duration.js';
+import { registerConsole } from './console-routes.js';
+import { registerReadRoutes } from './read-routes.js';
 import { httpStatusFor } from './status.js';
 
 /** The largest request body accepted (bytes). */
@@ -34,6 +37,10 @@ export interface ApiDeps {
   health(): Promise<Record<string, JsonValue>>;
   /** Pino logger options (structured JSON logs), or false. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** The console's read API (`read-routes.ts`), when given. */
+  readonly reads?: ReadService;
+  /** The built web console's directory, served at `/console/` (`console-routes.ts`), when given. */
+  readonly consoleDir?: string;
 }
 
 const outcomeBody = z.union([
@@ -224,5 +231,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const b = parseBody(signalBody, req.body);
     return deps.signals.send(principal, b.signal, b.scope, b.target ?? '*', b.reason);
   });
+  if (deps.reads) registerReadRoutes(app, deps.reads, who);
+  if (deps.consoleDir !== undefined) registerConsole(app, deps.consoleDir);
   return app;
 }
