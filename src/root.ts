@@ -133,8 +133,17 @@ export interface Node {
   close(): Promise<void>;
 }
 
-/** Opens a data directory for writing: migrates its store and resumes its stream's writer. */
-export async function openNode(dataDir: string): Promise<Node> {
+/**
+ * The stream local administrative commands record in (`token create`, `agents credential`): beside the
+ * node's own, so they never race a running daemon for the next record of its stream.
+ */
+export const adminStream = (stream: string): string => `${stream.slice(0, 122)}-admin`;
+
+/**
+ * Opens a data directory for writing: migrates its store and resumes the writer of its stream (or of
+ * another stream of the node, such as its `adminStream`).
+ */
+export async function openNode(dataDir: string, options: { admin?: boolean } = {}): Promise<Node> {
   const config = await readConfig(dataDir);
   const keyring = await loadKeyring(within(dataDir, config.keys));
   const store = openStore(dataDir, config, false);
@@ -142,7 +151,7 @@ export async function openNode(dataDir: string): Promise<Node> {
     await store.migrate();
     const writer = await LedgerWriter.open({
       store: store.ledger,
-      stream: config.stream,
+      stream: options.admin ? adminStream(config.stream) : config.stream,
       macKeys: keyring.macKeys,
       signer: keyring.signer,
       hasher: nodeHasher,
@@ -262,7 +271,7 @@ export async function createPersonToken(
   person: string,
   role: PersonRole,
 ): Promise<{ id: string; secret: string }> {
-  const node = await openNode(dataDir);
+  const node = await openNode(dataDir, { admin: true });
   try {
     const { token, secret } = await createToken(authDeps(node), await orgInForce(node), person, role);
     await node.writer.append('credential.created', { kind: 'token', id: token.id, person, role });
@@ -277,7 +286,7 @@ export async function createAgentCredential(
   dataDir: string,
   agent: string,
 ): Promise<{ id: string; secret: string }> {
-  const node = await openNode(dataDir);
+  const node = await openNode(dataDir, { admin: true });
   try {
     const minted = await createCredential(authDeps(node), await orgInForce(node), agent);
     await node.writer.append('credential.created', { kind: 'credential', id: minted.id, agent });

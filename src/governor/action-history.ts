@@ -57,7 +57,7 @@ export async function findAction(ledger: LedgerStore, ref: string): Promise<Acti
     if (!anchor) throw new AgentOsError('AOS_NOT_FOUND', `no ledger record \`${ref}\``);
   } else {
     for await (const r of ledger.read({ type: 'action.decided' })) {
-      if (bodyOf(r).action === ref) {
+      if (bodyOf(r).action === ref && bodyOf(r).mode !== 'shadow') {
         anchor = r;
         break;
       }
@@ -93,7 +93,8 @@ async function collect(
   for await (const r of ledger.read({ stream, agent, fromSeq })) {
     if (bodyOf(r).action !== id) continue;
     if (r.type === 'action.requested') requested = r;
-    else if (r.type === 'action.decided') decided = r;
+    // A shadow decision (policy apply --shadow) is what would have been decided; it stays among the others.
+    else if (r.type === 'action.decided' && bodyOf(r).mode !== 'shadow') decided = r;
     else others.push(r);
   }
   return { ...(requested ? { requested } : {}), ...(decided ? { decided } : {}), others };
@@ -144,7 +145,7 @@ function stepOf(id: string, records: readonly LedgerRecord[]): EpisodeStep {
     if (r.type === 'action.requested') {
       const req = b.request as Obj | undefined;
       step = { ...step, name: str(req?.action), resource: str(req?.resource) };
-    } else if (r.type === 'action.decided') {
+    } else if (r.type === 'action.decided' && b.mode !== 'shadow') {
       const d = (b.decision ?? {}) as Obj;
       const rules = Array.isArray(d.rules) ? d.rules.filter((x): x is string => typeof x === 'string') : [];
       step = { ...step, effect: str(b.effect), risk: str(b.risk), rules, reason: str(d.reason) };

@@ -119,7 +119,10 @@ export class ActionPipeline {
       mode: 'enforce',
     };
     const decidedRecord = ledger.append('action.decided', decided as unknown as JsonValue);
-    const [r1, r2] = await Promise.allSettled([requestedRecord, decidedRecord]);
+    const shadowRecord = this.shadow(governance, request, policyDecision, decided);
+    // A shadow record that cannot be written blocks nothing: shadow mode never changes an outcome; the
+    // enforced records decide whether the action may run.
+    const [r1, r2] = await Promise.allSettled([requestedRecord, decidedRecord, shadowRecord]);
     if (r1.status === 'rejected' || r2.status === 'rejected') {
       const cause: unknown = r1.status === 'rejected' ? r1.reason : (r2 as PromiseRejectedResult).reason;
       return { id, request, decision: this.ledgerDenial(decision, cause), status: 'denied' };
@@ -131,6 +134,27 @@ export class ActionPipeline {
       status: statusOf(decision),
       records: { requested: at(r1.value), decided: at(r2.value) },
     };
+  }
+
+  /** Decides under the shadow policy set, if any, and records the decision where it differs. */
+  private shadow(
+    governance: Governance,
+    request: ActionRequest,
+    enforced: Decision,
+    decided: ActionDecidedBody,
+  ): Promise<LedgerRecord | undefined> {
+    if (!governance.shadow) return Promise.resolve(undefined);
+    const would = governance.shadow.engine.decide(request);
+    if (would.effect === enforced.effect) return Promise.resolve(undefined);
+    const body: ActionDecidedBody = {
+      ...decided,
+      effect: would.effect,
+      risk: would.risk,
+      decision: decisionJson(would),
+      mode: 'shadow',
+      shadow: governance.shadow.hash,
+    };
+    return this.deps.ledger.append('action.decided', body as unknown as JsonValue);
   }
 
   /**

@@ -171,6 +171,38 @@ describe('ActionService: approvals', () => {
     expect(types).toEqual(['approval.requested', 'approval.voted', 'approval.granted']);
   });
 
+  it('reminds the people asked once, when a quarter of the wait is left, and tells live listeners', async () => {
+    const k = await kernel();
+    const bot = await k.agent('payroll-bot');
+    const view = await k.actions.submit(bot, payroll(250_000)); // 4h to answer
+    const heard: string[] = [];
+    k.actions.subscribe((e) => {
+      if (e.type === 'approval') heard.push(e.approval.id);
+    });
+    k.clock.t += 2 * HOUR;
+    await k.actions.sweep();
+    expect(await k.records('approval.reminded')).toEqual([]);
+    k.clock.t += HOUR + 60_000; // 59 minutes left
+    await k.actions.sweep();
+    const sent = await k.records('approval.reminded');
+    expect(sent.map((r) => r.body)).toEqual([
+      {
+        approval: view.approval?.id,
+        action: view.id,
+        agent: 'payroll-bot',
+        approvers: ['fiona@acme.test'],
+        expiresAt: view.approval?.expiresAt,
+      },
+    ]);
+    expect(heard).toEqual([view.approval?.id]);
+    k.clock.t += 30_000;
+    await k.actions.sweep();
+    expect(await k.records('approval.reminded')).toHaveLength(1);
+    // the approval still works as before
+    const fiona = await k.person('fiona@acme.test');
+    expect((await k.actions.vote(fiona, view.approval?.id ?? '', 'approve')).status).toBe('granted');
+  });
+
   it('refuses people outside the route, the owner, a second vote and a changed request', async () => {
     const k = await kernel();
     const view = await k.actions.submit(await k.agent('payroll-bot'), payroll(250_000));

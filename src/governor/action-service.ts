@@ -12,6 +12,8 @@ import {
   castVote,
   currentApprovers,
   openApproval,
+  reminded,
+  reminderDue,
   type Approval,
 } from '../kernel/approvals/approval.js';
 import type { ApprovalRoute } from '../kernel/approvals/route.js';
@@ -112,6 +114,8 @@ export class ActionService {
   private readonly running = new Set<Promise<unknown>>();
   /** Set once the daemon closes: long-polls answer at once. */
   private closing = false;
+  /** When `sweep` last looked for approvals to remind of (they are looked for every 15 s). */
+  private lastReminderScan = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.pipeline = new ActionPipeline({
@@ -477,9 +481,38 @@ export class ActionService {
     return this.settle(stored, next, action);
   }
 
-  /** Expires or escalates approvals whose time is up; resolves with how many changed. */
+  /**
+   * Reminds the people asked of approvals with a quarter of their wait left, once per wait: recorded as
+   * `approval.reminded` and told to live listeners (the console's inbox, webhooks). Resolves with how many.
+   */
+  async remind(): Promise<number> {
+    const now = this.deps.clock.now();
+    let sent = 0;
+    for (const stored of await this.deps.store.approvals.pending()) {
+      const state = JSON.parse(stored.state) as Approval;
+      if (!reminderDue(state, now)) continue;
+      const action = await this.deps.store.actions.get(stored.action);
+      if (!action) continue;
+      await this.record('approval.reminded', {
+        approval: stored.id,
+        action: action.id,
+        agent: action.agent,
+        approvers: [...currentApprovers(state)],
+        expiresAt: iso(state.expiresAt),
+      });
+      await this.settle(stored, reminded(state), action);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Expires or escalates approvals whose time is up, and sends reminders; resolves with how many changed. */
   async sweep(): Promise<number> {
     const now = this.deps.clock.now();
+    if (now - this.lastReminderScan >= 15_000) {
+      this.lastReminderScan = now;
+      await this.remind();
+    }
     let changed = 0;
     for (const stored of await this.deps.store.approvals.pending({ dueBefore: iso(now + 1) })) {
       const before = JSON.parse(stored.state) as Approval;

@@ -28,6 +28,12 @@ export interface Governance {
   readonly engine: PolicyEngine;
   readonly org: VersionRef;
   readonly policy: VersionRef;
+  /**
+   * A policy set tried in *shadow* mode (`policy apply --shadow`): every action is decided under it too,
+   * and where it would have decided otherwise that is recorded (`action.decided`, `mode: shadow`), never
+   * enforced. `hash` is the SHA-256 of its content, as its `policy.shadowed` record names it.
+   */
+  readonly shadow?: { readonly engine: PolicyEngine; readonly hash: string } | undefined;
 }
 
 /** The sources to put in force: the org file's text and every policy file's text. */
@@ -38,7 +44,7 @@ export interface GovernanceSources {
 
 /** Appends one record durably (the node's `LedgerWriter`). */
 export interface RecordAppender {
-  append(type: 'org.changed' | 'policy.changed', body: JsonValue): Promise<unknown>;
+  append(type: 'org.changed' | 'policy.changed' | 'policy.shadowed', body: JsonValue): Promise<unknown>;
 }
 
 /** What `applyGovernance` needs. */

@@ -322,12 +322,25 @@ export class AgentOsClient {
    */
   applyPolicies(
     files: readonly { file: string; text: string }[],
-    options: { dryRun?: boolean } = {},
+    options: { dryRun?: boolean; shadow?: boolean } = {},
   ): Promise<PoliciesApplied> {
     return this.call<PoliciesApplied>('POST', '/v1/policies', {
       files,
       ...(options.dryRun ? { dryRun: true } : {}),
+      ...(options.shadow ? { shadow: true } : {}),
     });
+  }
+
+  /**
+   * Ends shadow mode (an admin): the shadow policy set is no longer tried alongside the enforced one.
+   *
+   * @example
+   * ```ts
+   * const { cleared } = await admin.clearShadow();
+   * ```
+   */
+  clearShadow(): Promise<{ cleared: boolean }> {
+    return this.call<{ cleared: boolean }>('DELETE', '/v1/policies/shadow');
   }
 
   private vote(id: string, verdict: 'approve' | 'deny', comment?: string): Promise<Approval> {
@@ -355,7 +368,7 @@ export class AgentOsClient {
   }
 
   private async call<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
     signal?: AbortSignal,

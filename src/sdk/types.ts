@@ -274,5 +274,8 @@ export interface PoliciesApplied {
   readonly documents: number;
   readonly rules: number;
   readonly applied: boolean;
+  /** The enforced version (a shadow apply leaves it as it was). */
   readonly version: VersionRef;
+  /** The hash of the shadow set tried alongside, when there is one. */
+  readonly shadow?: string | undefined;
 }

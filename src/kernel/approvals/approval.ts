@@ -44,6 +44,29 @@ export interface Approval {
   readonly escalation?: ApprovalLevel | undefined;
   /** True once the approval has escalated. */
   readonly escalated: boolean;
+  /** The `expiresAt` of the wait its approvers were last reminded of (one reminder per wait). */
+  readonly remindedFor?: number | undefined;
+}
+
+/** Reminders go out when this fraction of a wait is left. */
+const REMIND_WHEN_LEFT = 0.25;
+
+/**
+ * True when the people asked now should be reminded: the approval is pending, a quarter of the current
+ * wait or less is left, and they were not reminded of this wait yet (an escalation starts a new wait).
+ */
+export function reminderDue(a: Approval, now: number): boolean {
+  return (
+    a.status === 'pending' &&
+    a.remindedFor !== a.expiresAt &&
+    now < a.expiresAt &&
+    a.expiresAt - now <= a.timeoutMs * REMIND_WHEN_LEFT
+  );
+}
+
+/** The approval once its approvers were reminded of the current wait. */
+export function reminded(a: Approval): Approval {
+  return { ...a, remindedFor: a.expiresAt };
 }
 
 /** Why a vote was refused. */

@@ -43,6 +43,20 @@ export interface ActionDecidedBody extends ActionRef {
   readonly versions: VersionRefs;
   /** `shadow`: decided and recorded, but not enforced (the effect the policy would have had). */
   readonly mode: 'enforce' | 'shadow';
+  /** For `mode: shadow`, the hash of the shadow policy set (its `policy.shadowed` record). */
+  readonly shadow?: string;
+}
+
+/** `policy.shadowed`: a policy set is tried in shadow mode from now on (or, `cleared`, no longer). */
+export interface PolicyShadowedBody {
+  /** SHA-256 of the shadow set's content; absent when cleared. */
+  readonly hash?: string;
+  readonly files: readonly string[];
+  readonly documents: number;
+  readonly rules: number;
+  /** Who put it in (a person's id). */
+  readonly by: string;
+  readonly cleared?: boolean;
 }
 
 /** `action.completed`: the executor's result. */

@@ -147,7 +147,8 @@ export function addApplyCommands(program: Command, io: CliIo): void {
       .description('put the policy files under the paths in force at once, recorded (needs a daemon; admin)'),
   )
     .option('--dry-run', 'only validate')
-    .action(async (paths: string[], opts: ClientOpts & { dryRun?: boolean }) => {
+    .option('--shadow', 'try the set without enforcing it: record where it would decide otherwise')
+    .action(async (paths: string[], opts: ClientOpts & { dryRun?: boolean; shadow?: boolean }) => {
       const files = await readPolicySources(offlinePorts().reader, paths);
       if (files.length === 0) {
         // An empty policy set would deny every action of every agent: never by accident.
@@ -156,9 +157,23 @@ export function addApplyCommands(program: Command, io: CliIo): void {
           `no policy files (\`*.yaml\`) under ${paths.map((p) => `\`${p}\``).join(', ')}`,
         );
       }
-      const r = await api(() => clientFor(opts, io).applyPolicies(files, { dryRun: opts.dryRun === true }));
+      const r = await api(() =>
+        clientFor(opts, io).applyPolicies(files, {
+          dryRun: opts.dryRun === true,
+          shadow: opts.shadow === true,
+        }),
+      );
       await write(io.stdout, opts.json ? json(r) : appliedLines('policy', r, style));
     });
+  withClientOptions(
+    policy.command('clear-shadow').description('stop trying the shadow policy set (needs a daemon; admin)'),
+  ).action(async (opts: ClientOpts) => {
+    const r = await api(() => clientFor(opts, io).clearShadow());
+    await write(
+      io.stdout,
+      opts.json ? json(r) : r.cleared ? 'shadow mode ended\n' : 'no shadow policy set was in force\n',
+    );
+  });
 }
 
 /** Exactly one of `<agent>`, `--department <id>`, `--all`. */

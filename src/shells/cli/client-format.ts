@@ -90,12 +90,15 @@ export function appliedLines(kind: 'org' | 'policy', r: OrgApplied | PoliciesApp
   } else {
     out.push(`${r.documents} policy documents, ${r.rules} rules`);
   }
+  const shadowing = !('changes' in r) && r.applied && r.shadow !== undefined;
   out.push(
-    r.applied
-      ? `applied: ${kind} version ${r.version.version} is in force`
-      : 'changes' in r && r.changes.length === 0
-        ? `nothing to apply: ${kind} version ${r.version.version} stays in force`
-        : `dry run: nothing applied (${kind} version ${r.version.version} stays in force)`,
+    shadowing
+      ? `shadow: tried alongside ${kind} version ${r.version.version}, which stays in force; what it would decide otherwise is recorded (set ${r.shadow.slice(0, 12)})`
+      : r.applied
+        ? `applied: ${kind} version ${r.version.version} is in force`
+        : 'changes' in r && r.changes.length === 0
+          ? `nothing to apply: ${kind} version ${r.version.version} stays in force`
+          : `dry run: nothing applied (${kind} version ${r.version.version} stays in force)`,
   );
   return out.join('\n') + '\n';
 }

@@ -64,6 +64,7 @@ const policiesBody = z
   .object({
     files: z.array(z.object({ file: z.string().min(1).max(256), text: z.string() }).strict()).max(10_000),
     dryRun: z.boolean().optional(),
+    shadow: z.boolean().optional(),
   })
   .strict();
 const signalBody = z
@@ -223,8 +224,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.post('/v1/policies', async (req) => {
     const principal = await who(req);
     const b = parseBody(policiesBody, req.body);
-    return deps.governance.applyPolicies(principal, b.files, b.dryRun ?? false);
+    return deps.governance.applyPolicies(principal, b.files, {
+      dryRun: b.dryRun ?? false,
+      shadow: b.shadow ?? false,
+    });
   });
+  app.delete('/v1/policies/shadow', async (req) => deps.governance.clearShadow(await who(req)));
 
   app.post('/v1/signals', async (req) => {
     const principal = await who(req);
