@@ -7,6 +7,7 @@ import { ActionDeniedError, AgentOsApiError, ApprovalTimeoutError } from './erro
 import { transport, type FetchLike, type Transport } from './http.js';
 import type {
   ActionInput,
+  AgentState,
   ActionResult,
   ActionView,
   Approval,
@@ -329,6 +330,18 @@ export class AgentOsClient {
       ...(options.dryRun ? { dryRun: true } : {}),
       ...(options.shadow ? { shadow: true } : {}),
     });
+  }
+
+  /**
+   * Every agent of the org with its state now (people with `agents.read`: every role).
+   *
+   * @example
+   * ```ts
+   * const stopped = (await operator.agents()).filter((a) => a.state === 'stopped');
+   * ```
+   */
+  async agents(): Promise<readonly AgentState[]> {
+    return (await this.call<{ agents: AgentState[] }>('GET', '/v1/agents')).agents;
   }
 
   /**

@@ -2,7 +2,7 @@
  * The shapes the kernel's HTTP API speaks (docs/api.md), as the SDK sees them. Declared here rather than
  * imported from the daemon so the SDK depends on the wire format only.
  */
-import type { ActionRequest, Decision } from '../kernel/types.js';
+import type { ActionRequest, Decision, RiskLevel } from '../kernel/types.js';
 
 export type { ActionRequest, Decision, Effect, RiskLevel } from '../kernel/types.js';
 
@@ -278,4 +278,28 @@ export interface PoliciesApplied {
   readonly version: VersionRef;
   /** The hash of the shadow set tried alongside, when there is one. */
   readonly shadow?: string | undefined;
+}
+
+/**
+ * An agent as the kernel sees it now: where it sits, whom it answers to, and whether it may act.
+ *
+ * @example
+ * ```ts
+ * for (const a of await operator.agents()) if (a.state !== 'active') console.log(`${a.id}: ${a.reason}`);
+ * ```
+ */
+export interface AgentState {
+  readonly id: string;
+  readonly description?: string | undefined;
+  readonly owner: string;
+  readonly department: string;
+  readonly role?: string | undefined;
+  readonly autonomy: number;
+  readonly riskCeiling: RiskLevel;
+  /** `stopped` and `killed` from a standing signal; `suspended` when its contract fails (its owner left). */
+  readonly state: 'active' | 'stopped' | 'suspended' | 'killed';
+  /** Why it is in that state. */
+  readonly reason?: string | undefined;
+  readonly signal?: StandingSignal | undefined;
+  readonly contractRule?: string | undefined;
 }

@@ -141,6 +141,15 @@ describe('agentos signal', () => {
     expect(stop.stdout).toMatch(/^stop payroll-bot: payroll-bot; stop stands \(record \S+\/\d+\)\n$/);
     const held = await agent.execute(payroll(90_000), { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(held).toMatchObject({ action: { status: 'held' } });
+    const listed = await cli(['agents', 'list'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^AGENT +STATE +OWNER +DEPARTMENT +AUTONOMY +WHY\n/);
+    expect(listed.stdout).toMatch(
+      /\npayroll-bot +stopped +gina@acme\.test +finance-payroll +2 +.*payroll audit/,
+    );
+    const asJson = await cli(['agents', 'list', '--json'], env);
+    const states = (JSON.parse(asJson.stdout) as { agents: { id: string; state: string }[] }).agents;
+    expect(states.find((a) => a.id === 'legacy-sync-bot')?.state).toBe('suspended');
 
     const cont = await cli(['signal', 'cont', 'payroll-bot', '--json'], env);
     expect(cont.code, cont.stderr).toBe(0);

@@ -16,6 +16,7 @@ import { verifyExportFile, type FileVerifyResult } from './audit-verify-file.js'
 import { dataDir, dataOption } from './data-dir.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { counted } from './progress.js';
 import { write } from './io.js';
 import type { SetExit } from './policy-commands.js';
 import { styleFor } from './style.js';
@@ -45,9 +46,13 @@ export function addAuditCommands(program: Command, io: CliIo, setExit: SetExit):
       '--pubkey <files...>',
       'Ed25519 public key files (PEM) for --file; the key id is `<id>=<file>` or from the name ed25519-<id>.pub',
     )
-    .action(async (opts: VerifyOpts) => {
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: VerifyOpts & { json?: boolean }) => {
       const result = opts.file ? await verifyFile(opts.file, opts, io) : await verifyStore(opts, io);
-      if (result.ok) {
+      if (opts.json) {
+        await write(io.stdout, `${JSON.stringify(result)}\n`);
+        if (!result.ok) setExit(EXIT.failed);
+      } else if (result.ok) {
         const n = Object.keys(result.streams).length;
         await write(
           io.stdout,
@@ -77,7 +82,9 @@ export function addAuditCommands(program: Command, io: CliIo, setExit: SetExit):
       const query = ledgerQuery(opts);
       const line = lineFormatter(opts.format);
       await withLedger(opts, io, async (ledger) => {
-        for await (const r of ledger.read(query)) await write(io.stdout, line(r) + '\n');
+        for await (const r of counted(ledger.read(query), 'exported records', io.stderr)) {
+          await write(io.stdout, line(r) + '\n');
+        }
       });
     });
 
@@ -154,7 +161,7 @@ async function verifyStore(opts: VerifyOpts, io: CliIo): Promise<FileVerifyResul
   if (opts.pubkey) throw new AgentOsError('AOS_USAGE', '--pubkey goes with --file');
   const { store, keyring, hasher } = await openNodeLedger(dataDir(opts, io.env), { readonly: true });
   try {
-    return await verifyLedgerAsync(store.ledger.read(), {
+    return await verifyLedgerAsync(counted(store.ledger.read(), 'verifying records', io.stderr), {
       hasher,
       macKeys: keyring.macKeys,
       publicKeys: keyring.publicKeys,

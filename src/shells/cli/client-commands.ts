@@ -9,7 +9,14 @@ import { AgentOsError, ERROR_CODES, type ErrorCode } from '../../kernel/errors.j
 import { AgentOsApiError, connect, type AgentOsClient, type SignalTarget } from '../../sdk/index.js';
 import { readPolicySources } from '../../governor/policy-workspace.js';
 import { offlinePorts } from '../../root.js';
-import { appliedLines, approvalCard, approvalTable, signalLine, voteLine } from './client-format.js';
+import {
+  agentTable,
+  appliedLines,
+  approvalCard,
+  approvalTable,
+  signalLine,
+  voteLine,
+} from './client-format.js';
 import type { CliIo } from './io.js';
 import { write } from './io.js';
 import { styleFor } from './style.js';
@@ -71,6 +78,16 @@ export function addClientCommands(program: Command, io: CliIo): void {
       const list = await api(() => clientFor(opts, io).approvals.list({ mine: opts.mine === true }));
       await write(io.stdout, opts.json ? json({ approvals: list }) : approvalTable(list, style));
     });
+
+  const agents = program.commands.find((c) => c.name() === 'agents') ?? program.command('agents');
+  withClientOptions(
+    agents
+      .command('list')
+      .description('every agent with its state, owner, department and autonomy (needs a daemon)'),
+  ).action(async (opts: ClientOpts) => {
+    const list = await api(() => clientFor(opts, io).agents());
+    await write(io.stdout, opts.json ? json({ agents: list }) : agentTable(list, style));
+  });
 
   withClientOptions(approvals.command('show <id>').description('one approval, with its votes')).action(
     async (id: string, opts: ClientOpts) => {

@@ -3,7 +3,7 @@
  * result and a signal's report as one line each. Agent- and person-supplied text is made visible, never
  * interpreted by the terminal.
  */
-import type { Approval, OrgApplied, PoliciesApplied, SignalReport } from '../../sdk/index.js';
+import type { AgentState, Approval, OrgApplied, PoliciesApplied, SignalReport } from '../../sdk/index.js';
 import { visible } from './audit-format.js';
 import type { Style } from './style.js';
 
@@ -20,6 +20,25 @@ export function approvalTable(approvals: readonly Approval[], style: Style): str
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ');
   return [style.bold(line(head)), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Agents as a table: id, state (coloured), owner, department, autonomy, and why when not active. */
+export function agentTable(agents: readonly AgentState[], style: Style): string {
+  if (agents.length === 0) return 'no agents\n';
+  const colour = { active: style.green, stopped: style.yellow, suspended: style.yellow, killed: style.red };
+  const rows = agents.map((a) =>
+    [a.id, a.state, a.owner, a.department, String(a.autonomy), a.reason ?? ''].map(visible),
+  );
+  const head = ['AGENT', 'STATE', 'OWNER', 'DEPARTMENT', 'AUTONOMY', 'WHY'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[], state?: AgentState['state']) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c : pad(c, widths[i] ?? 0);
+        return i === 1 && state ? colour[state](padded) : padded;
+      })
+      .join('  ');
+  return [style.bold(line(head)), ...rows.map((r, i) => line(r, agents[i]?.state))].join('\n') + '\n';
 }
 
 /** The status of an approval, coloured by what it means for the action. */

@@ -97,10 +97,14 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
       .command('create')
       .description('create an API token for a person of the org and print it once')
       .requiredOption('--person <id>', 'the person (an id from the org)')
-      .option('--role <role>', 'admin, approver, auditor or viewer', 'viewer'),
-  ).action(async (opts: { data?: string; person: string; role: string }) => {
+      .option('--role <role>', 'admin, approver, auditor or viewer', 'viewer')
+      .option('--json', 'print `{ id, person, role, token }` as JSON'),
+  ).action(async (opts: { data?: string; person: string; role: string; json?: boolean }) => {
     const role = parseRole(opts.role);
     const { id, secret } = await createPersonToken(dataDir(opts, io.env), opts.person, role);
+    if (opts.json) {
+      return write(io.stdout, `${JSON.stringify({ id, person: opts.person, role, token: secret })}\n`);
+    }
     await write(io.stderr, `created token ${id} for ${opts.person} (${role}); it is shown once:\n`);
     await write(io.stdout, `${secret}\n`);
   });
@@ -110,9 +114,11 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     agents
       .command('credential')
       .description('mint a credential for an agent and print it once')
-      .argument('<agent>', 'the agent id'),
-  ).action(async (agent: string, opts: { data?: string }) => {
+      .argument('<agent>', 'the agent id')
+      .option('--json', 'print `{ id, agent, credential }` as JSON'),
+  ).action(async (agent: string, opts: { data?: string; json?: boolean }) => {
     const { id, secret } = await createAgentCredential(dataDir(opts, io.env), agent);
+    if (opts.json) return write(io.stdout, `${JSON.stringify({ id, agent, credential: secret })}\n`);
     await write(io.stderr, `created credential ${id} for ${agent}; it is shown once:\n`);
     await write(io.stdout, `${secret}\n`);
   });

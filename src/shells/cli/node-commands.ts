@@ -21,9 +21,11 @@ export function addNodeCommands(program: Command, io: CliIo): void {
       'after',
       `\n${CONFIG_FILE} settings (paths relative to the data directory):\n${describeConfig().join('\n')}\n`,
     )
-    .action(async (opts: { data?: string }) => {
+    .option('--json', 'print the steps as JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
       const dir = dataDir(opts, io.env);
       const { steps } = await initDataDir(dir);
+      if (opts.json) return write(io.stdout, `${JSON.stringify({ dataDir: dir, steps })}\n`);
       for (const s of steps) {
         const note = s.note ? ` (${s.note})` : '';
         await write(io.stdout, `${s.created ? 'created' : 'exists '} ${s.path}${note}\n`);
@@ -38,10 +40,13 @@ export function addNodeCommands(program: Command, io: CliIo): void {
       .description(
         'add a new HMAC key and Ed25519 key pair and make them current; old keys stay so old records verify',
       ),
-  ).action(async (opts: { data?: string }) => {
-    const { previous, id, files, record } = await rotateKeys(dataDir(opts, io.env));
-    for (const f of files) await write(io.stdout, `created ${f}\n`);
-    await write(io.stdout, `current key id: ${id} (was ${previous}; kept for verification)\n`);
-    await write(io.stdout, `recorded key.rotated as ${record}\n`);
-  });
+  )
+    .option('--json', 'print what was created as JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      const { previous, id, files, record } = await rotateKeys(dataDir(opts, io.env));
+      if (opts.json) return write(io.stdout, `${JSON.stringify({ previous, id, files, record })}\n`);
+      for (const f of files) await write(io.stdout, `created ${f}\n`);
+      await write(io.stdout, `current key id: ${id} (was ${previous}; kept for verification)\n`);
+      await write(io.stdout, `recorded key.rotated as ${record}\n`);
+    });
 }
