@@ -55,6 +55,8 @@ export function sandboxArgs(opts: { disableUserns?: boolean | undefined } = {}):
     '/tmp',
     '--die-with-parent',
     '--new-session',
+    '--chdir',
+    '/tmp',
   ];
 }
 
