@@ -4,7 +4,8 @@
  * own process) answering a JSON body of the same size, with N concurrent agents, each its own identity.
  * Both are driven by the same client loop in this process, in one run. Writes bench/results/api.{md,json}.
  *
- * Flags: `--quick` (short run, nothing written unless `--write`), `--agents=16,64` (concurrency levels).
+ * Flags: `--quick` (short run, nothing written unless `--write`), `--agents=16,64` (concurrency levels),
+ * `--cpu-prof=<dir>` (the daemon writes a V8 CPU profile there, for `bench/results/api.md`'s analysis).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
@@ -26,6 +27,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const write = argv.includes('--write') || !quick;
 const levels = (argv.find((a) => a.startsWith('--agents='))?.slice(9) ?? '16,64').split(',').map(Number);
+const cpuProf = argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
 const WARM_S = quick ? 0.5 : 1;
 const RUN_S = quick ? 2 : 5;
 const root = path.resolve('.');
@@ -179,7 +181,16 @@ async function main(): Promise<void> {
       agentos(['agents', 'credential', `bench-${i}`], data),
     );
     const daemon = await start(
-      [bin, 'serve', '--data', data, '--port', '0', '--quiet'],
+      [
+        ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProf)}`] : []),
+        bin,
+        'serve',
+        '--data',
+        data,
+        '--port',
+        '0',
+        '--quiet',
+      ],
       /listening on (http:\/\/\S+)/,
     );
     const governed = await drive(daemon.url, secrets);

@@ -33,8 +33,9 @@ import { SignalService } from './governor/signal-service.js';
 import { ExecutorTable } from './governor/executors.js';
 import { httpExecutor } from './adapters/executor-http.js';
 import { ReadService } from './governor/read-service.js';
+import { withSecretCache } from './governor/secret-cache.js';
 import { fileURLToPath } from 'node:url';
-import type { PersonRole, StandingSignal } from './governor/store.js';
+import type { DaemonStore, PersonRole, StandingSignal } from './governor/store.js';
 import { parseOrg } from './kernel/org/load.js';
 import type { Org } from './kernel/org/model.js';
 import { buildApi } from './shells/http/server.js';
@@ -254,10 +255,10 @@ async function orgInForce(node: Node): Promise<Org> {
   return parseOrg(await new FsSourceReader().read(file), file);
 }
 
-function authDeps(node: Node): AuthDeps {
+function authDeps(node: Node, store: DaemonStore = node.store): AuthDeps {
   return {
-    tokens: node.store.tokens,
-    credentials: node.store.credentials,
+    tokens: store.tokens,
+    credentials: store.credentials,
     hasher: nodeHasher,
     ids: new UlidSource(),
     clock: systemClock,
@@ -326,7 +327,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       o.policies ?? within(o.dataDir, node.config.policies),
     ]);
     const ids = new UlidSource();
-    const deps = { store: node.store, ledger: node.writer, ids, clock: systemClock, hasher: nodeHasher };
+    // Authentication and `kill` share the cached store, so a revocation is seen on the next request.
+    const store = withSecretCache(node.store, systemClock);
+    const deps = { store, ledger: node.writer, ids, clock: systemClock, hasher: nodeHasher };
     const gDeps = governanceDeps(node, ids);
     const allow: Allow = (who, what) => actions.allow(who, what);
     const live = new LiveGovernance(gDeps, await applyGovernance(gDeps, sources), sources, allow);
@@ -347,7 +350,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     });
     const signals = new SignalService({ ...deps, governance: current, board, actions });
     await signals.load();
-    const auth = authDeps(node);
+    const auth = authDeps(node, store);
     const reads = new ReadService({
       store: node.store,
       governance: current,

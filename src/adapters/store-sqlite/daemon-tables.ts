@@ -96,7 +96,7 @@ export type SqliteRunner = Pick<SqliteStore, 'run' | 'write'>;
  * Statements prepared once per connection, on first use: they cannot be prepared with the store, because
  * their tables exist only once `migrate` has run.
  */
-class Prepared<K extends string> {
+export class Prepared<K extends string> {
   private readonly byConnection = new WeakMap<Database.Database, Map<K, Database.Statement>>();
 
   constructor(private readonly sql: Readonly<Record<K, string>>) {}

@@ -34,6 +34,7 @@ import {
   type LedgerRow,
 } from '../store-sql/rows.js';
 import {
+  Prepared,
   SqliteActions,
   SqliteAgentRevocation,
   SqliteApprovals,
@@ -383,6 +384,12 @@ class SqliteAgents implements AgentStateStore {
   }
 }
 
+// Authentication looks a credential up on every request: prepared once per connection.
+const CREDENTIAL_LOOKUPS = new Prepared({
+  id: 'SELECT * FROM credentials WHERE id = ?',
+  hash: 'SELECT * FROM credentials WHERE hash = ?',
+});
+
 class SqliteCredentials implements CredentialStore {
   private readonly revocation: SqliteAgentRevocation;
 
@@ -421,7 +428,7 @@ class SqliteCredentials implements CredentialStore {
 
   private async find(column: 'id' | 'hash', value: string): Promise<StoredCredential | undefined> {
     const row = (await this.store.run('AOS_STORE_UNAVAILABLE', 'cannot read credentials', (db) =>
-      db.prepare(`SELECT * FROM credentials WHERE ${column} = ?`).get(value),
+      CREDENTIAL_LOOKUPS.on(db, column).get(value),
     )) as CredentialRow | undefined;
     return row ? toCredential(row) : undefined;
   }
