@@ -5,7 +5,7 @@
  * acknowledged, and the whole ledger must verify with the MAC keys and the public key.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,8 +64,9 @@ const macKeys = new NodeMacKeys({ m1: mac }, 'm1');
 const publicKeys = new NodeSignatureVerifier({ s1: pair.publicKeyPem });
 
 /** Runs the child until a random moment after it is ready, kills it with SIGKILL, returns what it acknowledged. */
-async function runAndKill(file: string, afterMs: number): Promise<Map<number, string>> {
-  const p = spawn(process.execPath, [child, dist, file], {
+async function runAndKill(file: string, afterMs: number, round: number): Promise<Map<number, string>> {
+  const ackFile = join(dir, `acks-${round}.txt`);
+  const p = spawn(process.execPath, [child, dist, file, ackFile], {
     env: {
       ...process.env,
       AOS_CRASH_MAC_KEY: Buffer.from(mac).toString('hex'),
@@ -87,7 +88,7 @@ async function runAndKill(file: string, afterMs: number): Promise<Map<number, st
   );
   if (signal !== 'SIGKILL') throw new Error(`the child exited by itself before the kill: ${err}`);
   const acked = new Map<number, string>();
-  for (const line of out.split('\n')) {
+  for (const line of readFileSync(ackFile, 'utf8').split('\n')) {
     const m = /^(\d+) ([0-9a-f]{64})$/.exec(line);
     if (m) acked.set(Number(m[1]), m[2] as string);
   }
@@ -110,7 +111,7 @@ it('keeps every acknowledged record across repeated kill -9 under load', async (
   const acked = new Map<number, string>();
   let before = 0;
   for (let round = 0; round < 5; round++) {
-    const got = await runAndKill(file, 100 + Math.floor(Math.random() * 400));
+    const got = await runAndKill(file, 100 + Math.floor(Math.random() * 400), round);
     expect(got.size).toBeGreaterThan(0);
     expect(Math.min(...got.keys())).toBeGreaterThan(before); // the new process continued the stream
     for (const [seq, m] of got) acked.set(seq, m);
