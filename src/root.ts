@@ -32,6 +32,9 @@ import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
 import { ExecutorTable } from './governor/executors.js';
 import { httpExecutor } from './adapters/executor-http.js';
+import { httpWebhook } from './adapters/webhook-http.js';
+import { fileCursors } from './adapters/webhook-cursors-fs.js';
+import { WebhookDispatcher } from './governor/webhooks.js';
 import { ReadService } from './governor/read-service.js';
 import { withSecretCache } from './governor/secret-cache.js';
 import { fileURLToPath } from 'node:url';
@@ -374,6 +377,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         }),
       logger: o.logger ?? false,
     });
+    const webhooks = new WebhookDispatcher(
+      {
+        ledger: node.store.ledger,
+        stream: node.config.stream,
+        cursors: fileCursors(join(o.dataDir, 'webhooks'), node.config.stream),
+        log: api.log,
+      },
+      node.config.webhooks.map((c) => ({ sender: httpWebhook(c, o.env ?? process.env), events: c.events })),
+    );
+    const stopWaking = node.writer.onCommit(() => webhooks.wake());
+    await webhooks.start(node.writer.head.seq);
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
     const address = await api.listen({ host: o.host ?? host, port: o.port ?? Number(port) });
     let sweeping = Promise.resolve();
@@ -391,6 +405,8 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         await api.close();
         await actions.drain();
         await sweeping;
+        stopWaking();
+        await webhooks.close();
         await node.close();
       },
     };

@@ -8,30 +8,10 @@ import type { ActionCall, ActionExecutor } from '../governor/executors.js';
 import { AgentOsError } from '../kernel/errors.js';
 import type { JsonValue } from '../kernel/ledger/record.js';
 import { parseDuration } from '../kernel/policy/duration.js';
+import { expandHeaders } from './env-refs.js';
 
 /** The largest answer an executor may give (bytes). */
 const MAX_ANSWER = 1024 * 1024;
-
-/** Replaces `${env:NAME}` in header values; a variable that is not set is a configuration error. */
-function resolveHeaders(
-  c: HttpExecutorConfig,
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(c.headers)) {
-    out[name.toLowerCase()] = value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
-      const set = env[v];
-      if (set === undefined || set === '') {
-        throw new AgentOsError(
-          'AOS_CONFIG_INVALID',
-          `executor \`${c.name}\`: header \`${name}\` needs the environment variable \`${v}\`, which is not set`,
-        );
-      }
-      return set;
-    });
-  }
-  return out;
-}
 
 function failed(c: HttpExecutorConfig, why: string, cause?: unknown): AgentOsError {
   return new AgentOsError('AOS_EXECUTOR_FAILED', `executor \`${c.name}\` ${why}`, { cause });
@@ -76,7 +56,7 @@ export function httpExecutor(
   c: HttpExecutorConfig,
   env: Readonly<Record<string, string | undefined>>,
 ): ActionExecutor {
-  const headers = resolveHeaders(c, env);
+  const headers = expandHeaders(c.headers, env, `executor \`${c.name}\``);
   const timeoutMs = parseDuration(c.timeout) ?? 30_000;
   return {
     name: c.name,

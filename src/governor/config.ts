@@ -64,14 +64,60 @@ const httpExecutor = z
   })
   .strict();
 
-function uniqueNames(list: readonly { name: string }[], ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
-  list.forEach((e, i) => {
-    if (seen.has(e.name))
-      ctx.addIssue({ code: 'custom', message: `executor \`${e.name}\` is defined twice`, path: [i, 'name'] });
-    seen.add(e.name);
-  });
-}
+/** A refinement: no two entries of a list share a `name` (`what` names the entries in the message). */
+const uniqueNames =
+  (what: string) =>
+  (list: readonly { name: string }[], ctx: z.RefinementCtx): void => {
+    const seen = new Set<string>();
+    list.forEach((e, i) => {
+      if (seen.has(e.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `${what} \`${e.name}\` is defined twice`,
+          path: [i, 'name'],
+        });
+      seen.add(e.name);
+    });
+  };
+
+const webhook = z
+  .object({
+    name: z
+      .string()
+      .regex(NAME, 'must be letters, digits, `.`, `_`, `-`')
+      .describe('names the webhook in logs and its delivery cursor'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .describe('where the kernel POSTs each event, one CloudEvent per request'),
+    events: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .default(['approval.*'])
+      .describe('ledger record types to send, as globs (`approval.*`, `signal.*`, `action.decided`)'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name'), z.string().max(4096))
+      .default({})
+      .describe(
+        "headers sent with every delivery; `${env:NAME}` is replaced by the daemon's environment variable",
+      ),
+    secret: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe(
+        'signs each delivery (Standard Webhooks `webhook-signature`, HMAC-SHA256); `${env:NAME}` allowed',
+      ),
+    timeout: z
+      .string()
+      .regex(DURATION, 'must be a duration like `10s`')
+      .default('10s')
+      .describe('how long one delivery may take before it is retried'),
+  })
+  .strict();
+
+/** One outgoing webhook of `agentos.yaml`. */
+export type WebhookConfig = Readonly<z.infer<typeof webhook>>;
 
 /** One HTTP executor of `agentos.yaml`. */
 export type HttpExecutorConfig = Readonly<z.infer<typeof httpExecutor>>;
@@ -140,9 +186,16 @@ export function configSchema(defaultStream: string) {
       executors: z
         .array(httpExecutor)
         .default([])
-        .superRefine(uniqueNames)
+        .superRefine(uniqueNames('executor'))
         .describe(
           'HTTP executors: the kernel calls `url` for allowed actions matching `actions` (first match wins); the agent never holds their credentials',
+        ),
+      webhooks: z
+        .array(webhook)
+        .default([])
+        .superRefine(uniqueNames('webhook'))
+        .describe(
+          "outgoing webhooks: this node's ledger records of the listed types, POSTed as CloudEvents, in order, at least once",
         ),
     })
     .strict();

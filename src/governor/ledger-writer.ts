@@ -63,6 +63,7 @@ export class LedgerWriter {
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly queue: Pending[] = [];
+  private readonly commitListeners = new Set<() => void>();
   private chain: Chain;
   private durable: ChainHead;
   /** False after a failed batch until the head was re-read from the store. */
@@ -112,6 +113,12 @@ export class LedgerWriter {
   /** The head of the stream as durably stored (as far as this writer knows). */
   get head(): ChainHead {
     return this.durable;
+  }
+
+  /** Calls `listener` after each durable commit (webhooks wake on it); returns the function that stops it. */
+  onCommit(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   /** How many store transactions this writer has attempted (for diagnostics). */
@@ -236,6 +243,7 @@ export class LedgerWriter {
       if (r.type === 'checkpoint') this.noteCheckpoint(r);
     }
     for (const [i, p] of owners.entries()) p.resolve(batch[batch.length - owners.length + i] as LedgerRecord);
+    for (const l of this.commitListeners) l();
     this.afterCommit();
   }
 
