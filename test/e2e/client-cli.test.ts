@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type ActionInput, type AgentOsClient } from '../../src/index.js';
 import { bin, cleanEnv, ExampleNode, type Daemon } from '../support/daemon.js';
+import { closedPort } from '../support/loopback.js';
 
 const node = new ExampleNode('agentos-client-cli-');
 
@@ -255,10 +255,3 @@ describe('finding the daemon', () => {
 });
 
 /** A loopback port nobody listens on (just closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type AgentOsClient } from '../../src/index.js';
 import { bin, cleanEnv, ExampleNode, type Daemon } from '../support/daemon.js';
+import { listenLoopback } from '../support/loopback.js';
 
 const SECRET = 'payroll-service-secret-0123456789';
 
@@ -45,12 +46,7 @@ function payrollService(): Promise<{ server: Server; url: string }> {
       reply(200, { updated: body.request.resource, args: body.request.args });
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/execute` });
-    }),
-  );
+  return listenLoopback(server).then((url) => ({ server, url: `${url}/execute` }));
 }
 
 const node = new ExampleNode('agentos-exec-');

@@ -3,7 +3,6 @@
  * credential and people's tokens minted by the real CLI, and the SDK speaking real HTTP to it. What the
  * agent reports is read back from the ledger with `agentos audit query`.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActionDeniedError,
@@ -14,6 +13,7 @@ import {
   type AgentOsClient,
 } from '../../src/index.js';
 import { ExampleNode, type Daemon } from '../support/daemon.js';
+import { closedPort } from '../support/loopback.js';
 
 const node = new ExampleNode('agentos-sdk-');
 const agentos = (args: string[]) => node.agentos(args);
@@ -243,10 +243,3 @@ describe('errors', () => {
 });
 
 /** A loopback port nobody listens on (just closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type AgentOsClient } from '../../src/index.js';
 import { ExampleNode, type Daemon } from '../support/daemon.js';
+import { listenLoopback } from '../support/loopback.js';
 
 const KEY = Buffer.from('webhook signing key of the receiver, 32+ bytes long');
 const SECRET = `whsec_${KEY.toString('base64')}`;
@@ -47,12 +48,7 @@ function receiver(): Promise<{ server: Server; url: string }> {
       res.writeHead(status).end();
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/hooks` });
-    }),
-  );
+  return listenLoopback(server).then((url) => ({ server, url: `${url}/hooks` }));
 }
 
 const node = new ExampleNode('agentos-webhooks-');
