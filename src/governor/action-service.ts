@@ -390,6 +390,29 @@ export class ActionService {
     return this.finish(stored, 'report', result, durationMs);
   }
 
+  /**
+   * A kernel gateway (MCP, LLM, egress) ran an allowed action itself on the agent's behalf: its outcome is
+   * recorded with `executor: gateway:<name>` — mediated, not advisory, since the agent never held the way out.
+   */
+  async completeMediated(
+    who: Principal,
+    id: string,
+    gateway: string,
+    result: { outcome: JsonValue } | { error: { code: string; message: string } },
+    durationMs: number,
+  ): Promise<ActionView> {
+    const stored = await this.deps.store.actions.get(id);
+    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
+    await this.allow(who, 'actions.submit', { agent: stored.agent });
+    if (stored.status !== 'allowed') {
+      throw new AgentOsError(
+        'AOS_CONFLICT',
+        `action \`${id}\` is ${stored.status}, not allowed: nothing to complete`,
+      );
+    }
+    return this.finish(stored, `gateway:${gateway}`, result, durationMs);
+  }
+
   /** Records how an allowed action ended and stores it `executed` or `failed`. */
   private async finish(
     stored: StoredAction,

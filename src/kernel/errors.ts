@@ -31,6 +31,13 @@ export const ERROR_CODES = {
   AOS_LEDGER_CHAIN_INVALID: 'records do not continue a ledger chain',
   AOS_CRYPTO_KEY_INVALID: 'key material is not a valid key',
   AOS_CONFIG_INVALID: 'the agentos.yaml configuration breaks its schema',
+  AOS_DENIED: 'a gateway refused a call because policy denied its action',
+  AOS_APPROVAL_PENDING: 'a gateway call waits for approval and was not run',
+  AOS_HELD: 'a gateway call was held because its agent is stopped',
+  AOS_BUDGET_EXCEEDED: "a model call would exceed the agent's or department's token budget",
+  AOS_UPSTREAM_FAILED: 'a gateway could not reach its upstream, or the upstream failed',
+  AOS_SANDBOX_UNAVAILABLE: 'this machine cannot give the enforcement the agent requires',
+  AOS_SANDBOX_FAILED: 'the sandbox could not be set up or supervised',
   AOS_INTERNAL: 'a bug: something that should not happen did',
 } as const;
 

@@ -17,6 +17,8 @@ export const EXIT = {
   io: 4,
   /** The caller is not authenticated, or not allowed to do what it asked. */
   denied: 5,
+  /** The machine cannot enforce what the agent's policy requires (`agentos doctor`, `agentos run`). */
+  unenforced: 6,
   /** A bug. */
   internal: 70,
 } as const;
@@ -29,7 +31,14 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.usage;
     case 'AOS_UNAUTHENTICATED':
     case 'AOS_FORBIDDEN':
+    case 'AOS_DENIED':
+    case 'AOS_BUDGET_EXCEEDED':
       return EXIT.denied;
+    case 'AOS_APPROVAL_PENDING':
+    case 'AOS_HELD':
+      return EXIT.failed;
+    case 'AOS_SANDBOX_UNAVAILABLE':
+      return EXIT.unenforced;
     case 'AOS_CONFLICT':
       return EXIT.failed;
     case 'AOS_IO':
@@ -43,6 +52,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AOS_LEDGER_CHAIN_INVALID':
     case 'AOS_EXECUTOR_FAILED':
     case 'AOS_CRYPTO_KEY_INVALID':
+    case 'AOS_UPSTREAM_FAILED':
+    case 'AOS_SANDBOX_FAILED':
       return EXIT.io;
     case 'AOS_INTERNAL':
     case 'AOS_LEDGER_BODY_INVALID':

@@ -19,7 +19,13 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'AOS_UNAUTHENTICATED':
       return 401;
     case 'AOS_FORBIDDEN':
+    case 'AOS_DENIED':
       return 403;
+    case 'AOS_BUDGET_EXCEEDED':
+      return 429;
+    case 'AOS_APPROVAL_PENDING':
+    case 'AOS_HELD':
+      return 202;
     case 'AOS_NOT_FOUND':
       return 404;
     case 'AOS_CONFLICT':
@@ -27,10 +33,12 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'AOS_LEDGER_CONFLICT':
       return 409;
     case 'AOS_EXECUTOR_FAILED':
+    case 'AOS_UPSTREAM_FAILED':
       return 502;
     case 'AOS_LEDGER_UNAVAILABLE':
     case 'AOS_STORE_UNAVAILABLE':
     case 'AOS_IO':
+    case 'AOS_SANDBOX_UNAVAILABLE':
       return 503;
     case 'AOS_STORE_SCHEMA':
     case 'AOS_STORE_CORRUPT':
@@ -38,6 +46,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'AOS_LEDGER_CHAIN_INVALID':
     case 'AOS_CRYPTO_KEY_INVALID':
     case 'AOS_INTERNAL':
+    case 'AOS_SANDBOX_FAILED':
       return 500;
   }
 }
