@@ -60,6 +60,8 @@ function department(d: DepartmentData): Department {
     parent: d.parent,
     approvers: frozenList(d.approvers),
     description: d.description,
+    sandbox: frozenCopy(d.sandbox),
+    budget: frozenCopy(d.budget),
   });
 }
 
@@ -83,7 +85,13 @@ function agent(a: AgentData): Agent {
     autonomy: a.autonomy,
     riskCeiling: a.riskCeiling ?? 'medium',
     description: a.description,
+    sandbox: frozenCopy(a.sandbox),
+    budget: frozenCopy(a.budget),
   });
+}
+
+function frozenCopy<T extends object>(o: T | undefined): T | undefined {
+  return o === undefined ? undefined : Object.freeze({ ...o });
 }
 
 function frozenList(list: readonly string[] | undefined): readonly string[] {

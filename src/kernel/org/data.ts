@@ -3,6 +3,7 @@
  * (the API, a benchmark generating 100k agents) assembles itself. Fields with a default may be left out.
  */
 import type { RiskLevel } from '../types.js';
+import type { BudgetSettings, SandboxSettings } from './limits.js';
 import type { Autonomy } from './model.js';
 
 /** A department as data; `approvers` defaults to none. */
@@ -12,6 +13,8 @@ export interface DepartmentData {
   readonly parent?: string | undefined;
   readonly approvers?: readonly string[] | undefined;
   readonly description?: string | undefined;
+  readonly sandbox?: SandboxSettings | undefined;
+  readonly budget?: BudgetSettings | undefined;
 }
 
 /** A person as data; `roles` defaults to none, `active` to true. */
@@ -33,6 +36,8 @@ export interface AgentData {
   readonly autonomy: Autonomy;
   readonly riskCeiling?: RiskLevel | undefined;
   readonly description?: string | undefined;
+  readonly sandbox?: SandboxSettings | undefined;
+  readonly budget?: BudgetSettings | undefined;
 }
 
 /** An organisation as data; missing sections are empty. */

@@ -14,7 +14,13 @@ export interface OrgChange {
 }
 
 const show = (v: unknown): string =>
-  v === undefined ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
+  v === undefined
+    ? '(none)'
+    : Array.isArray(v)
+      ? `[${v.join(', ')}]`
+      : typeof v === 'object' && v !== null
+        ? JSON.stringify(v)
+        : String(v);
 
 function fieldChanges(before: object, after: object): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);

@@ -3,6 +3,7 @@
  * an owner, a department, a role and an autonomy level. Built once from `org.yaml`, then read-only.
  */
 import type { RiskLevel } from '../types.js';
+import type { BudgetSettings, SandboxSettings } from './limits.js';
 
 /** Autonomy levels of DESIGN §2: 0 observe · 1 assisted · 2 supervised · 3 autonomous. */
 export type Autonomy = 0 | 1 | 2 | 3;
@@ -16,6 +17,10 @@ export interface Department {
   readonly approvers: readonly string[];
   /** What the department does, for people reading the org (never matched by policy). */
   readonly description?: string | undefined;
+  /** Sandbox settings for the agents under it (theirs win; `limits.ts`). */
+  readonly sandbox?: SandboxSettings | undefined;
+  /** Token budget shared by every agent in it and below it. */
+  readonly budget?: BudgetSettings | undefined;
 }
 
 /** A human. Inactive people (left the org) own nothing and approve nothing. */
@@ -38,6 +43,10 @@ export interface Agent {
   /** Under autonomy 2, actions above this risk need approval (default `medium`). */
   readonly riskCeiling: RiskLevel;
   readonly description?: string | undefined;
+  /** The agent's own sandbox settings (over its departments'; `sandboxLimitsOf` resolves them). */
+  readonly sandbox?: SandboxSettings | undefined;
+  /** The agent's own token budget. */
+  readonly budget?: BudgetSettings | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RISK_LEVELS } from '../types.js';
+import { ENFORCEMENT_LEVELS, parseSize } from './limits.js';
 import { show } from '../source/yaml-source.js';
 
 /**
@@ -34,6 +35,28 @@ const text = z.string().min(1, { error: 'must not be empty' });
 // references are plain non-empty strings here: whether they resolve is validate.ts's job (one problem, not two)
 const ref = text;
 
+const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  const bytes = typeof v === 'number' ? v : parseSize(v);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `must be a size like \`512MiB\` or \`1GiB\`, got ${show(v)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** Sandbox settings of a department or an agent (`limits.ts`). */
+const sandboxSchema = z.strictObject({
+  memory: size.optional(),
+  pids: z.number().int().min(1).max(1_000_000).optional(),
+  cpu: z.number().positive().max(1024).optional(),
+  enforcement: z.enum(ENFORCEMENT_LEVELS).optional(),
+});
+
+/** Token budgets of a department (shared) or an agent (its own). */
+const budgetSchema = z.strictObject({
+  llmTokensPerDay: z.number().int().nonnegative().optional(),
+});
+
 /** One department. */
 export const departmentSchema = z.strictObject({
   id: name,
@@ -41,6 +64,8 @@ export const departmentSchema = z.strictObject({
   parent: ref.optional(),
   approvers: z.array(ref).default([]),
   description: z.string().optional(),
+  sandbox: sandboxSchema.optional(),
+  budget: budgetSchema.optional(),
 });
 
 /** One person. */
@@ -62,6 +87,8 @@ export const agentSchema = z.strictObject({
   autonomy: z.literal([0, 1, 2, 3]),
   riskCeiling: z.enum(RISK_LEVELS).default('medium'),
   description: z.string().optional(),
+  sandbox: sandboxSchema.optional(),
+  budget: budgetSchema.optional(),
 });
 
 /** An organisation document (`kind: Organization`). */
