@@ -4,97 +4,16 @@
  * a changed request), signals, and the ledger records every step leaves — refusals included.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  generateMacKey,
-  generateSigningKeyPair,
-  NodeMacKeys,
-  nodeHasher,
-  NodeSigner,
-  nodeSecrets,
-} from '../adapters/crypto.js';
-import { FsSourceReader } from '../adapters/fs-source.js';
-import { UlidSource } from '../adapters/ids.js';
-import { openSqliteStore } from '../adapters/store-sqlite/store.js';
+import { kernelFixture } from '../../test/support/kernel.js';
 import { isAgentOsError, type ErrorCode } from '../kernel/errors.js';
-import type { LedgerRecord } from '../kernel/ledger/record.js';
-import { ActionService } from './action-service.js';
-import { authenticate, createCredential, createToken, type AuthDeps, type Principal } from './auth.js';
-import { applyGovernance } from './governance.js';
-import { LedgerWriter } from './ledger-writer.js';
-import { readPolicySources } from './policy-workspace.js';
-import { SignalService } from './signal-service.js';
-import type { StandingSignal } from './store.js';
-
-const example = fileURLToPath(new URL('../../examples/onboarding', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'agentos-service-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const reader = new FsSourceReader();
-const sources = {
-  org: { file: 'org.yaml', text: await reader.read(join(example, 'org.yaml')) },
-  policies: await readPolicySources(reader, [join(example, 'policies')]),
-};
+import { authenticate, createCredential } from './auth.js';
 
 const HOUR = 3_600_000;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
-
-let n = 0;
-/** A kernel on a fresh SQLite file, with a clock the test moves. */
-async function kernel() {
-  const file = join(tmp, `k-${++n}.db`);
-  const store = openSqliteStore({ file });
-  await store.migrate();
-  const clock = { t: Date.UTC(2026, 10, 22, 9), now: () => clock.t };
-  const writer = await LedgerWriter.open({
-    store: store.ledger,
-    stream: 'node-a',
-    macKeys: new NodeMacKeys({ m: generateMacKey() }, 'm'),
-    signer: new NodeSigner({ s: generateSigningKeyPair().privateKeyPem }, 's'),
-    hasher: nodeHasher,
-    clock,
-    checkpoints: { everyRecords: 1000, everyMs: 10 * HOUR },
-  });
-  closers.push(async () => {
-    await writer.close();
-    await store.close();
-  });
-  const ids = new UlidSource();
-  const governance = await applyGovernance(
-    { versions: store.versions, ledger: writer, hasher: nodeHasher, clock, ids },
-    sources,
-  );
-  const board = new Map<string, StandingSignal>();
-  const deps = { store, ledger: writer, ids, clock, hasher: nodeHasher, governance: () => governance };
-  const actions = new ActionService({ ...deps, signals: board });
-  const signals = new SignalService({ ...deps, board, actions });
-  const auth: AuthDeps = {
-    tokens: store.tokens,
-    credentials: store.credentials,
-    hasher: nodeHasher,
-    ids,
-    clock,
-    secrets: nodeSecrets,
-  };
-  const org = governance.engine.org;
-  const agent = async (id: string): Promise<Principal> =>
-    authenticate(auth, org, `Bearer ${(await createCredential(auth, org, id)).secret}`);
-  const person = async (id: string, role: 'admin' | 'approver' | 'auditor' | 'viewer' = 'approver') =>
-    authenticate(auth, org, `Bearer ${(await createToken(auth, org, id, role)).secret}`);
-  const records = async (type?: LedgerRecord['type']) => {
-    await writer.flush();
-    const out: LedgerRecord[] = [];
-    for await (const r of store.ledger.read(type ? { type } : {})) out.push(r);
-    return out;
-  };
-  return { store, file, clock, actions, signals, agent, person, records, auth, org };
-}
+const kernels = kernelFixture();
+afterEach(kernels.closeAll);
+afterAll(kernels.dispose);
+const kernel = kernels.kernel;
 
 async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
   try {

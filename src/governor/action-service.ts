@@ -291,6 +291,11 @@ export class ActionService {
     this.running.add(run);
   }
 
+  /** True once `endWaits` was called: nobody may wait on this service any longer (the daemon is closing). */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   /** Answers every long-poll now, with the action as its caller last saw it (the daemon is closing). */
   endWaits(): void {
     this.closing = true;

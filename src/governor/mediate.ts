@@ -55,7 +55,8 @@ export async function mediate<T>(
   while (isWaiting(view)) {
     options.onWait?.(view);
     const left = deadline - Date.now();
-    if (left <= 0) return { ran: false, view };
+    // a closing daemon answers every wait at once: give up now rather than ask again until the deadline
+    if (left <= 0 || service.isClosing) return { ran: false, view };
     view = await service.view(who, view.id, Math.min(left, poll));
   }
   if (view.status !== 'allowed') return { ran: false, view };
