@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:mediation`: what mandatory mediation costs (issue 5 §7), each side by side in one run:
+ *
+ * - spawn: a bare `spawn` of a command vs the same command started in the sandbox (bubblewrap namespaces,
+ *   the seccomp filter on a file descriptor); the difference is the time added per spawn.
+ *
+ * Writes bench/results/mediation.{md,json}. Flags: `--quick` (short run, nothing written unless `--write`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runSandboxed } from '../src/adapters/sandbox-linux/bwrap.js';
+import { hostArch } from '../src/adapters/sandbox-linux/host-arch.js';
+import { sandboxFilter } from '../src/adapters/sandbox-linux/seccomp/program.js';
+import { machine, type Machine } from './lib/machine.js';
+import { quantile } from './lib/stats.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const write = argv.includes('--write') || !quick;
+const SPAWNS = quick ? 30 : 200;
+const WARM = quick ? 5 : 20;
+
+/** Milliseconds per call: median, p99, mean. */
+interface Side {
+  readonly n: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly meanMs: number;
+}
+
+/** One comparison: the direct way and the mediated way of doing the same thing. */
+interface Comparison {
+  readonly name: string;
+  readonly what: string;
+  readonly direct: Side;
+  readonly mediated: Side;
+  /** Target, as the issue states it. */
+  readonly target: string;
+  readonly met: boolean;
+}
+
+function side(samples: readonly number[]): Side {
+  const sorted = Float64Array.from(samples).sort();
+  return {
+    n: samples.length,
+    p50ms: quantile(sorted, 0.5),
+    p99ms: quantile(sorted, 0.99),
+    meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+  };
+}
+
+/** Times `n` sequential runs of `once` after `warm` unmeasured ones. */
+async function timed(n: number, warm: number, once: () => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < warm; i++) await once();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await once();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
+
+/** Alternates the two sides in rounds of ten, so drift on the machine touches both alike. */
+async function interleaved(
+  n: number,
+  warm: number,
+  a: () => Promise<void>,
+  b: () => Promise<void>,
+): Promise<[number[], number[]]> {
+  const sa: number[] = [];
+  const sb: number[] = [];
+  await timed(0, warm, a);
+  await timed(0, warm, b);
+  for (let done = 0; done < n; done += 10) {
+    sa.push(...(await timed(Math.min(10, n - done), 0, a)));
+    sb.push(...(await timed(Math.min(10, n - done), 0, b)));
+  }
+  return [sa, sb];
+}
+
+const bareSpawn = (command: readonly string[]) => (): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const [file = '', ...args] = command;
+    const child = spawn(file, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${String(code)}`))));
+  });
+
+async function benchSpawn(): Promise<Comparison> {
+  const arch = hostArch();
+  if (!arch) throw new Error(`no seccomp filter for ${process.arch}`);
+  const seccomp = sandboxFilter(arch);
+  const command = ['/bin/true'];
+  const sandboxed = async (): Promise<void> => {
+    const r = await runSandboxed({ command, seccomp });
+    if (r.code !== 0) throw new Error(`sandboxed /bin/true: ${r.code} ${r.stderr}`);
+  };
+  const [direct, mediated] = await interleaved(SPAWNS, WARM, bareSpawn(command), sandboxed);
+  const d = side(direct);
+  const m = side(mediated);
+  return {
+    name: 'spawn',
+    what: '`/bin/true`: node `spawn` vs `runSandboxed` (bwrap: user, net, pid, ipc, uts, mount namespaces, read-only root, seccomp on fd 3)',
+    direct: d,
+    mediated: m,
+    target: '≤ 15 ms added per spawn (p50)',
+    met: m.p50ms - d.p50ms <= 15,
+  };
+}
+
+function render(m: Machine, rows: readonly Comparison[]): string {
+  const f = (ms: number) => `${ms.toFixed(2)} ms`;
+  const lines = [
+    '# Mediation benchmark: what the sandbox and the gateways add',
+    '',
+    `- Date: ${m.date}; commit \`${m.commit}\``,
+    `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.ramGiB} GiB RAM; ${m.os}; Node ${m.node}`,
+    `- Load average at start ${m.loadAverage.join(' / ')}`,
+    '- Each comparison alternates the direct and the mediated side in rounds of ten calls, sequentially',
+    '  (one call at a time), after a warm-up of each; figures are per call.',
+    '',
+    '| what | direct p50 | p99 | mediated p50 | p99 | mediated / direct (p50) | added p50 | target | met |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${f(r.direct.p50ms)} | ${f(r.direct.p99ms)} | ${f(r.mediated.p50ms)} | ${f(r.mediated.p99ms)} | ${(r.mediated.p50ms / r.direct.p50ms).toFixed(2)} | ${f(r.mediated.p50ms - r.direct.p50ms)} | ${r.target} | ${r.met ? 'yes' : 'NO'} |`,
+    );
+  }
+  lines.push('', ...rows.map((r) => `- **${r.name}**: ${r.what}; ${r.direct.n} calls each side.`), '');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('bwrap', ['--version']).status !== 0) throw new Error('bwrap is not installed');
+  const m = machine();
+  const rows: Comparison[] = [];
+  rows.push(await benchSpawn());
+  const md = render(m, rows);
+  process.stdout.write(md);
+  if (write) {
+    const dir = path.resolve('bench/results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'mediation.md'), md);
+    writeFileSync(path.join(dir, 'mediation.json'), JSON.stringify({ machine: m, rows }, null, 2) + '\n');
+  }
+}
+
+await main();
