@@ -43,6 +43,11 @@ import { parseOrg } from './kernel/org/load.js';
 import type { Org } from './kernel/org/model.js';
 import { buildApi } from './shells/http/server.js';
 import type { JsonValue } from './kernel/ledger/record.js';
+import { parseDuration } from './kernel/policy/duration.js';
+import { EgressProxy } from './shells/egress/proxy.js';
+import { egressTcpServer } from './shells/egress/proxy-server.js';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export type { InitStep } from './adapters/config-fs.js';
 export { nodeHasher } from './adapters/crypto.js';
@@ -318,6 +323,8 @@ export interface DaemonOptions {
 /** A running daemon. */
 export interface RunningDaemon {
   readonly url: string;
+  /** The egress proxy's URL (`http://host:port`), when `egress.listen` is set. */
+  readonly egressUrl?: string | undefined;
   /** Stops accepting requests, finishes those in flight, flushes the ledger and closes the store. */
   close(): Promise<void>;
 }
@@ -386,10 +393,20 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       },
       node.config.webhooks.map((c) => ({ sender: httpWebhook(c, o.env ?? process.env), events: c.events })),
     );
+    const egress = new EgressProxy(actions, {
+      approvalWaitMs: parseDuration(node.config.egress.approvalWait) ?? 30_000,
+      maxTunnelsPerAgent: node.config.egress.maxTunnelsPerAgent,
+    });
     const stopWaking = node.writer.onCommit(() => webhooks.wake());
     await webhooks.start(node.writer.head.seq);
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
     const address = await api.listen({ host: o.host ?? host, port: o.port ?? Number(port) });
+    const proxy = node.config.egress.listen
+      ? await listenProxy(
+          egressTcpServer(egress, (header) => authenticate(auth, current().engine.org, header)),
+          node.config.egress.listen,
+        )
+      : undefined;
     let sweeping = Promise.resolve();
     const sweeper = setInterval(() => {
       sweeping = sweeping
@@ -400,8 +417,11 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }, 1000);
     return {
       url: address,
+      egressUrl: proxy?.url,
       close: async () => {
         clearInterval(sweeper);
+        egress.closeAll();
+        await proxy?.close();
         await api.close();
         await actions.drain();
         await sweeping;
@@ -414,4 +434,26 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     await node.close();
     throw e;
   }
+}
+
+/** Starts the egress proxy's TCP listener on `host:port` (port 0: any free port). */
+async function listenProxy(
+  server: HttpServer,
+  listen: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(listen.slice(colon + 1)), host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

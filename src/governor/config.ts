@@ -64,6 +64,33 @@ const httpExecutor = z
   })
   .strict();
 
+const egress = z
+  .object({
+    listen: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be `host:port`')
+      .nullable()
+      .default(null)
+      .describe(
+        "the egress proxy's TCP address for agents outside a sandbox (`HTTP_PROXY`), or null for none; sandboxed runs get their own socket",
+      ),
+    approvalWait: z
+      .string()
+      .regex(DURATION, 'must be a duration like `30s`')
+      .default('30s')
+      .describe('how long a proxied request waits for approval before it is refused'),
+    maxTunnelsPerAgent: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('most CONNECT tunnels one agent may hold open at once'),
+  })
+  .strict();
+
+/** The egress proxy's settings of `agentos.yaml`. */
+export type EgressConfig = Readonly<z.infer<typeof egress>>;
+
 /** A refinement: no two entries of a list share a `name` (`what` names the entries in the message). */
 const uniqueNames =
   (what: string) =>
@@ -196,6 +223,11 @@ export function configSchema(defaultStream: string) {
         .superRefine(uniqueNames('webhook'))
         .describe(
           "outgoing webhooks: this node's ledger records of the listed types, POSTed as CloudEvents, in order, at least once",
+        ),
+      egress: egress
+        .default({ listen: null, approvalWait: '30s', maxTunnelsPerAgent: 64 })
+        .describe(
+          'the egress proxy: HTTP and CONNECT, each request an `http.request` action (docs/egress.md)',
         ),
     })
     .strict();

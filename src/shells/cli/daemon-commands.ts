@@ -86,6 +86,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
             logger,
           });
       await write(io.stdout, `agentos: listening on ${daemon.url}\n`);
+      if ('egressUrl' in daemon && daemon.egressUrl)
+        await write(io.stdout, `agentos: egress proxy on ${daemon.egressUrl}\n`);
       await untilSignalled();
       await daemon.close();
       await write(io.stdout, 'agentos: stopped\n');
