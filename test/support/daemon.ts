@@ -68,16 +68,16 @@ export class ExampleNode {
     const child = spawn(process.execPath, [bin, 'serve', '--data', this.data, '--port', '0', '--quiet'], {
       env: { ...cleanEnv, ...env },
     });
+    const output = { text: '' };
+    child.stdout.on('data', (b: Buffer) => (output.text += b.toString()));
     const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
+      child.stdout.on('data', () => {
+        const m = /listening on (http:\/\/\S+)/.exec(output.text);
         if (m?.[1]) resolve(m[1]);
       });
-      child.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${out}`)));
+      child.on('exit', (code) => reject(new Error(`serve exited ${String(code)}: ${output.text}`)));
     });
-    return new Daemon(child, url);
+    return new Daemon(child, url, output);
   }
 
   /** Removes the directory. */
@@ -91,7 +91,18 @@ export class Daemon {
   constructor(
     readonly child: ChildProcess,
     readonly url: string,
+    private readonly output: { text: string } = { text: '' },
   ) {}
+
+  /** The first match of `pattern` in what the daemon printed on stdout, waiting up to 10 s for it. */
+  async printed(pattern: RegExp): Promise<RegExpExecArray> {
+    for (let waited = 0; waited < 10_000; waited += 20) {
+      const m = pattern.exec(this.output.text);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`the daemon never printed ${String(pattern)}: ${this.output.text}`);
+  }
 
   /** Sends a signal and resolves with the exit code. */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

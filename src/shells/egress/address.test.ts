@@ -35,6 +35,11 @@ describe('addressClass', () => {
     expect(addressClass('::ffff:93.184.216.34', new Set(['93.184.216.34']))).toBe('ownHost');
   });
 
+  it('keeps the loopback interface loopback though it is the host own', () => {
+    expect(addressClass('127.0.0.1', new Set(['127.0.0.1', '::1']))).toBe('loopback');
+    expect(addressClass('::1', new Set(['127.0.0.1', '::1']))).toBe('loopback');
+  });
+
   it('gives IPv4-mapped IPv6 addresses as IPv4', () => {
     expect(canonicalAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(canonicalAddress('0:0:0:0:0:0:0:1')).toBe('::1');

@@ -3,7 +3,11 @@
  * addresses unless policy allows the address itself. Classes come from ipaddr.js's ranges (IANA special
  * purpose registries); IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
  */
-import * as ipaddr from 'ipaddr.js';
+import { createRequire } from 'node:module';
+import type * as IpAddr from 'ipaddr.js';
+
+// ipaddr.js is CommonJS with one `module.exports` object: its members are not named ESM exports
+const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof IpAddr;
 
 /** An address's class: `unicast` is the public Internet; anything else needs policy's explicit allow. */
 export type AddressClass =
@@ -25,13 +29,14 @@ const METADATA = new Set(['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '
 /** Classifies an IP address; `own` holds the host's own addresses (its interfaces). */
 export function addressClass(address: string, own: ReadonlySet<string> = new Set()): AddressClass {
   let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
-    ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (ip.kind() === 'ipv6' && (ip as IpAddr.IPv6).isIPv4MappedAddress()) {
+    ip = (ip as IpAddr.IPv6).toIPv4Address();
   }
   const text = ip.toString();
   if (METADATA.has(text)) return 'metadata';
-  if (own.has(text)) return 'ownHost';
   const range = ip.range();
+  // the loopback interface's addresses are loopback first: own-host is for the host's other interfaces
+  if (range !== 'loopback' && own.has(text)) return 'ownHost';
   switch (range) {
     case 'unicast':
       return 'unicast';
@@ -59,8 +64,8 @@ export function addressClass(address: string, own: ReadonlySet<string> = new Set
 /** The canonical text of an address (IPv4-mapped IPv6 as IPv4), for resources and records. */
 export function canonicalAddress(address: string): string {
   const ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (ip as ipaddr.IPv6).toIPv4Address().toString();
+  if (ip.kind() === 'ipv6' && (ip as IpAddr.IPv6).isIPv4MappedAddress()) {
+    return (ip as IpAddr.IPv6).toIPv4Address().toString();
   }
   return ip.toString();
 }

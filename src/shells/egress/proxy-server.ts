@@ -63,7 +63,8 @@ export function egressTcpServer(
 ): http.Server {
   return proxyServer(handler, async (req) => {
     const who = await authenticate(bearerOf(req.headers['proxy-authorization']));
-    if (who.kind !== 'agent') throw new ProxyAuthError(403, 'AOS_FORBIDDEN', 'the egress proxy serves agents only');
+    if (who.kind !== 'agent')
+      throw new ProxyAuthError(403, 'AOS_FORBIDDEN', 'the egress proxy serves agents only');
     return who;
   });
 }

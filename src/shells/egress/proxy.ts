@@ -51,7 +51,7 @@ interface Target {
 }
 
 const systemLookup = async (host: string): Promise<readonly string[]> =>
-  (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+  (await dnsLookup(host, { all: true, verbatim: false })).map((a) => a.address);
 
 /** The host's own interface addresses: a request to them is a request to the kernel's machine. */
 function ownAddresses(): ReadonlySet<string> {
@@ -166,12 +166,21 @@ export class EgressProxy implements EgressHandler {
   }
 
   /** A CONNECT tunnel: decided as `https://host:port/` with `args.method: CONNECT`, then spliced. */
-  private async tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer, who: Principal): Promise<void> {
+  private async tunnel(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    who: Principal,
+  ): Promise<void> {
     const { host, port } = authority(req.url);
     const open = this.tunnels.get(who.id) ?? 0;
     const max = this.options.maxTunnelsPerAgent ?? 64;
     if (open >= max) {
-      throw new Refused(429, 'AOS_BUDGET_EXCEEDED', `agent \`${who.id}\` has ${open} tunnels open (at most ${max})`);
+      throw new Refused(
+        429,
+        'AOS_BUDGET_EXCEEDED',
+        `agent \`${who.id}\` has ${open} tunnels open (at most ${max})`,
+      );
     }
     const resource = `https://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const mediated = await mediate(
@@ -249,7 +258,9 @@ function connectTo(target: Target): Promise<net.Socket> {
       resolve(s);
     });
     s.once('error', (e) =>
-      reject(new AgentOsError('AOS_UPSTREAM_FAILED', `${target.host}:${target.port}: ${e.message}`, { cause: e })),
+      reject(
+        new AgentOsError('AOS_UPSTREAM_FAILED', `${target.host}:${target.port}: ${e.message}`, { cause: e }),
+      ),
     );
   });
 }
