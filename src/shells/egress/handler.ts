@@ -11,6 +11,6 @@ import type { Principal } from '../../governor/auth.js';
 export interface EgressHandler {
   /** An absolute-form request (`GET http://host/path HTTP/1.1`): decided as `http.request`, then forwarded. */
   handleRequest(req: IncomingMessage, res: ServerResponse, who: Principal): void;
-  /** A `CONNECT host:port` tunnel: decided as `http.request` on `host:port`, then spliced. */
+  /** A `CONNECT host:port` tunnel: decided as `http.request` on `https://host:port/`, then spliced. */
   handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer, who: Principal): void;
 }
