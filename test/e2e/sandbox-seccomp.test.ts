@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runSandboxed } from '../../src/adapters/sandbox-linux/bwrap.js';
 import { hostArch } from '../../src/adapters/sandbox-linux/host-arch.js';
@@ -30,8 +31,10 @@ const sandboxed = (command: string[], withFilter = true) =>
     disableUserns: !withFilter ? false : true,
   });
 
-/** Node probes: a TCP connection (its error code), and a Unix socket round trip. */
-const tcpProbe = `const s=require('net').connect(9,'127.0.0.1');s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',e=>console.log(e.code))`;
+/** Node probes: a TCP connection (its error code), a TCP round trip on the sandbox's loopback, a Unix one. */
+const tcpProbe = (port: number): string =>
+  `const s=require('net').connect(${port},'127.0.0.1');s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',e=>console.log(e.code))`;
+const loopbackProbe = `const net=require('net');const srv=net.createServer(c=>c.end('inside'));srv.listen(0,'127.0.0.1',()=>net.connect(srv.address().port,'127.0.0.1').on('data',d=>{console.log(String(d));srv.close()}))`;
 const unixProbe = `const net=require('net');const srv=net.createServer(c=>c.on('data',d=>{console.log(String(d));c.end();srv.close()}));srv.listen('/tmp/probe.sock',()=>net.connect('/tmp/probe.sock',function(){this.end('over unix')}))`;
 
 /** Raw syscalls from python's ctypes: `[name, nr, args]` in, `{name: errno}` out (0 when it succeeded). */
@@ -67,11 +70,19 @@ describe.skipIf(!haveBwrap || !arch)('seccomp filter in the real kernel (bwrap)'
     expect(control.stdout).toMatch(/^Seccomp:\s+0$/m);
   });
 
-  it('refuses a TCP socket with EPERM, and allows a Unix socket', async () => {
-    const tcp = await sandboxed([node, '-e', tcpProbe]);
-    expect(tcp.stdout.trim()).toBe('EPERM');
-    const control = await sandboxed([node, '-e', tcpProbe], false);
-    expect(control.stdout.trim()).toBe('ECONNREFUSED'); // loopback exists, nothing listens on port 9
+  it("allows TCP only inside the sandbox's own loopback, and a Unix socket", async () => {
+    // a listener on the host's loopback is not the sandbox's loopback: the network namespace has only `lo`
+    const host = net.createServer((c) => c.end('host'));
+    await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+    const port = (host.address() as net.AddressInfo).port;
+    try {
+      const tcp = await sandboxed([node, '-e', tcpProbe(port)]);
+      expect(tcp.stdout.trim(), tcp.stderr).toBe('ECONNREFUSED');
+      const inside = await sandboxed([node, '-e', loopbackProbe]);
+      expect(inside.stdout.trim(), inside.stderr).toBe('inside');
+    } finally {
+      host.close();
+    }
     const unix = await sandboxed([node, '-e', unixProbe]);
     expect(unix.stderr).toBe('');
     expect(unix.stdout.trim()).toBe('over unix');
@@ -96,8 +107,10 @@ describe.skipIf(!haveBwrap || !arch)('seccomp filter in the real kernel (bwrap)'
   it.skipIf(!python)('returns the documented errno for each refused syscall', async () => {
     const { EPERM, ENOSYS } = ERRNO;
     const calls: Call[] = [
-      ['socket(AF_INET)', 'socket', [2, 1, 0]],
-      ['socket(AF_INET6)', 'socket', [10, 2, 0]],
+      ['socket(AF_INET, SOCK_STREAM)', 'socket', [2, 1, 0]],
+      ['socket(AF_INET6, SOCK_DGRAM)', 'socket', [10, 2, 0]],
+      ['socket(AF_INET, SOCK_RAW)', 'socket', [2, 3, 1]],
+      ['socket(AF_PACKET)', 'socket', [17, 3, 0]],
       ['socket(AF_NETLINK)', 'socket', [16, 3, 0]],
       ['socket(AF_UNIX)', 'socket', [1, 1, 0]],
       ['clone(CLONE_NEWUSER)', 'clone', [0x10000000 | 17, 0, 0, 0, 0]],
@@ -131,14 +144,20 @@ describe.skipIf(!haveBwrap || !arch)('seccomp filter in the real kernel (bwrap)'
     ];
     const got = await rawSyscalls(calls);
     const want = Object.fromEntries(calls.map(([label]) => [label, EPERM]));
-    Object.assign(want, { 'socket(AF_UNIX)': 0, clone3: ENOSYS, io_uring_setup: ENOSYS });
+    Object.assign(want, {
+      'socket(AF_UNIX)': 0,
+      'socket(AF_INET, SOCK_STREAM)': 0,
+      'socket(AF_INET6, SOCK_DGRAM)': 0,
+      clone3: ENOSYS,
+      io_uring_setup: ENOSYS,
+    });
     expect(got).toEqual(want);
     // without the filter the kernel answers these itself, differently
     const control = await rawSyscalls(
-      calls.filter(([l]) => ['socket(AF_INET)', 'clone3', 'io_uring_setup', 'ioctl(TIOCSTI)'].includes(l)),
+      calls.filter(([l]) => ['socket(AF_NETLINK)', 'clone3', 'io_uring_setup', 'ioctl(TIOCSTI)'].includes(l)),
       false,
     );
-    expect(control['socket(AF_INET)']).toBe(0);
+    expect(control['socket(AF_NETLINK)']).toBe(0);
     expect(control['clone3']).not.toBe(ENOSYS);
     expect(control['io_uring_setup']).not.toBe(ENOSYS);
     expect(control['ioctl(TIOCSTI)']).not.toBe(EPERM);

@@ -26,6 +26,8 @@ export const OP = {
   jge: 0x35,
   /** `BPF_JMP | BPF_JSET | BPF_K`: (A & k) != 0 ? jt : jf. */
   jset: 0x45,
+  /** `BPF_ALU | BPF_AND | BPF_K`: A ← A & k. */
+  and: 0x54,
   /** `BPF_RET | BPF_K`: return k. */
   ret: 0x06,
 } as const;
@@ -54,6 +56,8 @@ export const MAX_INSTRUCTIONS = 4096;
 export const load = (offset: number): Instruction => ({ code: OP.ldAbsW, jt: 0, jf: 0, k: offset });
 /** Conditional jump; `jt`/`jf` count instructions to skip after this one. */
 export const jump = (code: number, k: number, jt: number, jf: number): Instruction => ({ code, jt, jf, k });
+/** `A ← A & k`. */
+export const and = (k: number): Instruction => ({ code: OP.and, jt: 0, jf: 0, k });
 /** Return a seccomp verdict. */
 export const ret = (k: number): Instruction => ({ code: OP.ret, jt: 0, jf: 0, k });
 

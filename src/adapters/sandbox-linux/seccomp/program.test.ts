@@ -7,8 +7,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Instruction } from './bpf.js';
 import { MAX_INSTRUCTIONS, OP, SECCOMP_DATA, SECCOMP_RET, decode, encode, isJump } from './bpf.js';
-import type { Action, Rule } from './policy.js';
-import { AF_UNIX, ALLOW, ENOSYS, EPERM, ERRNO, KILL, SANDBOX_RULES, TIOCSTI } from './policy.js';
+import type { Action, ArgTest, Rule } from './policy.js';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  ALLOW,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  ENOSYS,
+  EPERM,
+  ERRNO,
+  KILL,
+  SANDBOX_RULES,
+  TIOCSTI,
+} from './policy.js';
 import { actionValue, compile, sandboxFilter } from './program.js';
 import type { Arch, SyscallName } from './syscalls.js';
 import { ARCHES, AUDIT_ARCH, SYSCALL_NAMES, X32_SYSCALL_BIT, syscallNumber } from './syscalls.js';
@@ -51,6 +64,10 @@ function run(program: readonly Instruction[], data: Data): number {
       case OP.jset:
         pc += 1 + ((a & ins.k) !== 0 ? ins.jt : ins.jf);
         break;
+      case OP.and:
+        a = (a & ins.k) >>> 0;
+        pc += 1;
+        break;
       case OP.ret:
         return ins.k >>> 0;
       default:
@@ -67,9 +84,13 @@ function intended(rules: readonly Rule[], arch: Arch, data: Data): number {
   const rule = rules.find((r) => syscallNumber(r.syscall, arch) === data.nr >>> 0);
   if (!rule) return SECCOMP_RET.allow;
   if ('action' in rule) return actionValue(rule.action);
-  const v = (data.args[rule.when.arg] ?? [0, 0])[0] >>> 0;
-  const hit = rule.when.test === 'equals' ? v === rule.when.value >>> 0 : (v & rule.when.value) !== 0;
-  return actionValue(hit ? rule.then : rule.otherwise);
+  const holds = (t: ArgTest): boolean => {
+    const raw = (data.args[t.arg] ?? [0, 0])[0] >>> 0;
+    const v = t.mask === undefined ? raw : (raw & t.mask) >>> 0;
+    return t.test === 'any-bit' ? (v & t.value) !== 0 : v === t.value >>> 0;
+  };
+  const hit = rule.cases.find((c) => c.when.every(holds));
+  return actionValue(hit ? hit.then : rule.otherwise);
 }
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -90,7 +111,18 @@ const dataArb = (arch: Arch): fc.Arbitrary<Data> =>
       // the values the conditional rules test for, so both branches are taken
       argsArb.chain((args) =>
         fc
-          .constantFrom(AF_UNIX, TIOCSTI, 0x10000000, 0x00020000, 0x003d0f00)
+          .constantFrom(
+            AF_UNIX,
+            AF_INET,
+            AF_INET6,
+            0x80001,
+            0x802,
+            3,
+            TIOCSTI,
+            0x10000000,
+            0x00020000,
+            0x003d0f00,
+          )
           .chain((v) =>
             fc.nat({ max: 5 }).map((i) => args.map((a, j) => (j === i ? ([v, a[1]] as const) : a))),
           ),
@@ -103,24 +135,32 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.constant(KILL),
   fc.integer({ min: 1, max: 4095 }).map((errno): Action => ({ kind: 'errno', errno })),
 );
+/** A test, mostly on the small values the data generator favours so that cases both hold and fail. */
+const testArb: fc.Arbitrary<ArgTest> = fc
+  .record({
+    arg: fc.nat({ max: 5 }),
+    test: fc.constantFrom('equals' as const, 'any-bit' as const),
+    value: fc.oneof(u32, fc.constantFrom(1, 2, 3, 10)),
+    mask: fc.option(fc.constantFrom(0xf, 0xff, 0xffffffff), { nil: undefined }),
+  })
+  .map(({ arg, test, value, mask }): ArgTest =>
+    mask === undefined ? { arg, test, value } : { arg, test, value, mask },
+  );
 const ruleArb = (syscall: SyscallName): fc.Arbitrary<Rule> =>
   fc.oneof(
     actionArb.map((action): Rule => ({ syscall, action, why: 'test' })),
     fc
       .record({
-        arg: fc.nat({ max: 5 }),
-        test: fc.constantFrom('equals' as const, 'any-bit' as const),
-        value: u32,
-        then: actionArb,
+        cases: fc.array(
+          fc.record({ when: fc.array(testArb, { minLength: 1, maxLength: 3 }), then: actionArb }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
         otherwise: actionArb,
       })
-      .map(({ arg, test, value, then, otherwise }): Rule => ({
-        syscall,
-        when: { arg, test, value },
-        then,
-        otherwise,
-        why: 'test',
-      })),
+      .map(({ cases, otherwise }): Rule => ({ syscall, cases, otherwise, why: 'test' })),
   );
 const rulesArb: fc.Arbitrary<Rule[]> = fc
   .uniqueArray(fc.constantFrom(...SYSCALL_NAMES), { maxLength: SYSCALL_NAMES.length })
@@ -163,9 +203,16 @@ describe('seccomp program', () => {
           nr: syscallNumber(name, arch),
           args: lows.map((l) => [l, 0] as const),
         });
-      expect(call('socket', 2, 1, 0)).toBe(errno(ERRNO.EPERM)); // AF_INET
-      expect(call('socket', 10, 2, 0)).toBe(errno(ERRNO.EPERM)); // AF_INET6
+      expect(call('socket', AF_INET, SOCK_STREAM, 0)).toBe(SECCOMP_RET.allow);
+      expect(call('socket', AF_INET, SOCK_STREAM | 0x80000 | 0x800, 0)).toBe(SECCOMP_RET.allow); // CLOEXEC|NONBLOCK
+      expect(call('socket', AF_INET6, SOCK_DGRAM, 0)).toBe(SECCOMP_RET.allow);
+      expect(call('socket', AF_INET, 3, 1)).toBe(errno(ERRNO.EPERM)); // SOCK_RAW, ICMP
+      expect(call('socket', AF_INET6, 3, 58)).toBe(errno(ERRNO.EPERM)); // SOCK_RAW, ICMPv6
+      expect(call('socket', AF_INET, 5, 0)).toBe(errno(ERRNO.EPERM)); // SOCK_SEQPACKET
+      expect(call('socket', 17, 3, 0)).toBe(errno(ERRNO.EPERM)); // AF_PACKET
       expect(call('socket', 16, 3, 0)).toBe(errno(ERRNO.EPERM)); // AF_NETLINK
+      expect(call('socket', 40, 1, 0)).toBe(errno(ERRNO.EPERM)); // AF_VSOCK
+      expect(call('socketpair', AF_INET, SOCK_STREAM, 0)).toBe(errno(ERRNO.EPERM));
       expect(call('socket', AF_UNIX, 1, 0)).toBe(SECCOMP_RET.allow);
       expect(call('socketpair', AF_UNIX, 1, 0)).toBe(SECCOMP_RET.allow);
       expect(call('clone', 0x10000000 | 17)).toBe(errno(ERRNO.EPERM)); // CLONE_NEWUSER | SIGCHLD

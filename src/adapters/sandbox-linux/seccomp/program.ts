@@ -7,8 +7,8 @@
  */
 import { AgentOsError } from '../../../kernel/errors.js';
 import type { Instruction } from './bpf.js';
-import { OP, SECCOMP_DATA, SECCOMP_RET, encode, jump, load, ret } from './bpf.js';
-import type { Action, Rule } from './policy.js';
+import { OP, SECCOMP_DATA, SECCOMP_RET, and, encode, jump, load, ret } from './bpf.js';
+import type { Action, Case, Rule } from './policy.js';
 import { SANDBOX_RULES } from './policy.js';
 import type { Arch } from './syscalls.js';
 import { AUDIT_ARCH, X32_SYSCALL_BIT, syscallNumber } from './syscalls.js';
@@ -46,16 +46,33 @@ export function compile(rules: readonly Rule[], arch: Arch): Instruction[] {
       continue;
     }
     // INVARIANT: the block ends in returns, so A (now an argument) is never read as the syscall number
-    program.push(
-      jump(OP.jeq, nr, 0, 4),
-      load(SECCOMP_DATA.argLow(rule.when.arg)),
-      jump(rule.when.test === 'equals' ? OP.jeq : OP.jset, rule.when.value >>> 0, 0, 1),
-      ret(actionValue(rule.then)),
-      ret(actionValue(rule.otherwise)),
-    );
+    const block = [...rule.cases.flatMap(caseBlock), ret(actionValue(rule.otherwise))];
+    if (block.length > 255) {
+      throw new AgentOsError('AOS_INTERNAL', `seccomp rule for \`${rule.syscall}\` is too long to jump over`);
+    }
+    program.push(jump(OP.jeq, nr, 0, block.length), ...block);
   }
   program.push(ret(SECCOMP_RET.allow));
   return program;
+}
+
+/** One case: each test falls through to the next when it holds and skips to the next case when not. */
+function caseBlock(c: Case): Instruction[] {
+  const tests = c.when.map((t) => [
+    load(SECCOMP_DATA.argLow(t.arg)),
+    ...(t.mask === undefined ? [] : [and(t.mask >>> 0)]),
+    { op: t.test === 'equals' ? OP.jeq : OP.jset, k: t.value >>> 0 },
+  ]);
+  const length = tests.reduce((n, t) => n + t.length, 0) + 1;
+  const out: Instruction[] = [];
+  for (const test of tests) {
+    for (const part of test) {
+      if ('op' in part) out.push(jump(part.op, part.k, 0, length - out.length - 1));
+      else out.push(part);
+    }
+  }
+  out.push(ret(actionValue(c.then)));
+  return out;
 }
 
 /** The sandbox's filter for `arch`, as the bytes to hand bwrap on its `--seccomp` descriptor. */
