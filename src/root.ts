@@ -45,6 +45,7 @@ import { buildApi } from './shells/http/server.js';
 import type { JsonValue } from './kernel/ledger/record.js';
 import { parseDuration } from './kernel/policy/duration.js';
 import { EgressProxy } from './shells/egress/proxy.js';
+import { probeEnforcement, RunService } from './shells/run/service.js';
 import { egressTcpServer } from './shells/egress/proxy-server.js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -358,7 +359,28 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       executors,
       onError: (e) => api.log.error({ err: e }, 'an execution could not be recorded'),
     });
-    const signals = new SignalService({ ...deps, governance: current, board, actions });
+    const egress = new EgressProxy(actions, {
+      approvalWaitMs: parseDuration(node.config.egress.approvalWait) ?? 30_000,
+      maxTunnelsPerAgent: node.config.egress.maxTunnelsPerAgent,
+    });
+    const root = process.getuid?.() === 0;
+    const runs = new RunService({
+      actions,
+      governance: current,
+      egress,
+      api: (req, res) => api.routing(req, res),
+      hide: [o.dataDir],
+      hostUid: node.config.runs.hostUid,
+      enforcement: await probeEnforcement(root ? node.config.runs.hostUid : undefined),
+      approvalWaitMs: parseDuration(node.config.runs.approvalWait) ?? 600_000,
+    });
+    const signals = new SignalService({
+      ...deps,
+      governance: current,
+      board,
+      actions,
+      onSignal: (signal, agents) => runs.signal(signal, agents),
+    });
     await signals.load();
     const auth = authDeps(node, store);
     const reads = new ReadService({
@@ -375,7 +397,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       service: actions,
       signals,
       governance: live,
-      authenticate: (header) => authenticate(auth, current().engine.org, header),
+      authenticate: async (header, raw) =>
+        runs.identify(raw, header) ?? authenticate(auth, current().engine.org, header),
+      runs,
       health: () =>
         Promise.resolve({
           stream: node.config.stream,
@@ -393,10 +417,6 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       },
       node.config.webhooks.map((c) => ({ sender: httpWebhook(c, o.env ?? process.env), events: c.events })),
     );
-    const egress = new EgressProxy(actions, {
-      approvalWaitMs: parseDuration(node.config.egress.approvalWait) ?? 30_000,
-      maxTunnelsPerAgent: node.config.egress.maxTunnelsPerAgent,
-    });
     const stopWaking = node.writer.onCommit(() => webhooks.wake());
     await webhooks.start(node.writer.head.seq);
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
@@ -420,6 +440,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       egressUrl: proxy?.url,
       close: async () => {
         clearInterval(sweeper);
+        await runs.closeAll();
         egress.closeAll();
         await proxy?.close();
         await api.close();

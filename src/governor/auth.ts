@@ -129,6 +129,7 @@ export type Permission =
   | 'approvals.vote'
   | 'agents.read'
   | 'agents.signal'
+  | 'agents.run'
   | 'departments.signal'
   | 'ledger.read'
   | 'org.apply'
@@ -141,6 +142,7 @@ const PERSON_PERMISSIONS: Readonly<Record<PersonRole, readonly Permission[]>> = 
     'approvals.vote',
     'agents.read',
     'agents.signal',
+    'agents.run',
     'departments.signal',
     'ledger.read',
     'org.apply',
@@ -158,9 +160,9 @@ export function permissionsOf(role: PersonRole): readonly Permission[] {
 
 /**
  * Checks that `who` may do `what`; for an agent or an agent's action, `target.agent` names it. Throws
- * `AOS_FORBIDDEN` saying why. An agent may only submit and read its own actions. A person may signal
- * (stop, cont, kill) the agents they own whatever their role; only admins signal other agents,
- * departments or everything.
+ * `AOS_FORBIDDEN` saying why. An agent may only submit and read its own actions and start runs of itself.
+ * A person may signal (stop, cont, kill) and run (`agentos run`) the agents they own whatever their role;
+ * only admins signal or run other agents, and signal departments or everything.
  */
 export function authorize(
   who: Principal,
@@ -168,7 +170,7 @@ export function authorize(
   target: { agent?: string; org?: Org } = {},
 ): void {
   if (who.kind === 'agent') {
-    const ownAction = what === 'actions.submit' || what === 'actions.read';
+    const ownAction = what === 'actions.submit' || what === 'actions.read' || what === 'agents.run';
     if (ownAction && (target.agent === undefined || target.agent === who.id)) return;
     throw new AgentOsError(
       'AOS_FORBIDDEN',
@@ -177,7 +179,7 @@ export function authorize(
         : `agent \`${who.id}\` may not ${what.replace('.', ' ')}`,
     );
   }
-  if (what === 'agents.signal' && target.agent !== undefined) {
+  if ((what === 'agents.signal' || what === 'agents.run') && target.agent !== undefined) {
     if (target.org?.agents.get(target.agent)?.owner === who.id) return;
   }
   if (!PERSON_PERMISSIONS[who.role].includes(what)) {

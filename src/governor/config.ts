@@ -88,6 +88,28 @@ const egress = z
   })
   .strict();
 
+const runs = z
+  .object({
+    hostUid: z
+      .number()
+      .int()
+      .min(1)
+      .max(4294967294)
+      .default(2_000_000_000)
+      .describe(
+        'the host uid (and gid) sandboxes run as when the kernel runs as root: one no file or process on the host belongs to',
+      ),
+    approvalWait: z
+      .string()
+      .regex(DURATION, 'must be a duration like `10m`')
+      .default('10m')
+      .describe('how long `agent.run` waits for approval or a `cont` before the run is refused'),
+  })
+  .strict();
+
+/** The sandboxed runs' settings of `agentos.yaml`. */
+export type RunsConfig = Readonly<z.infer<typeof runs>>;
+
 /** The egress proxy's settings of `agentos.yaml`. */
 export type EgressConfig = Readonly<z.infer<typeof egress>>;
 
@@ -229,6 +251,9 @@ export function configSchema(defaultStream: string) {
         .describe(
           'the egress proxy: HTTP and CONNECT, each request an `http.request` action (docs/egress.md)',
         ),
+      runs: runs
+        .default({ hostUid: 2_000_000_000, approvalWait: '10m' })
+        .describe('sandboxed runs (`agentos run`, docs/sandbox.md)'),
     })
     .strict();
 }

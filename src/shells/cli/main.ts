@@ -15,6 +15,7 @@ import { addDaemonCommands } from './daemon-commands.js';
 import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
+import { addRunCommands } from './run-commands.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   program.addHelpText(
     'after',
-    '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 5 not authenticated or not allowed, 70 internal error (docs/cli.md).',
+    '\nExit codes: 0 ok, 1 check failed, 2 usage, 3 invalid input, 4 I/O error, 5 not authenticated or not allowed, 6 the machine cannot enforce what the agent requires, 70 internal error (docs/cli.md).',
   );
   addPolicyCommands(program, io, offlinePorts, setExit);
   addDemoCommand(program, io, offlinePorts, setExit);
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addDaemonCommands(program, io);
   addClientCommands(program, io);
   addApplyCommands(program, io);
+  addRunCommands(program, io, setExit);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -8,7 +8,9 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import type { RunService } from '../run/service.js';
 import { isWaiting, type ActionService, type ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
 import type { LiveGovernance } from '../../governor/live-governance.js';
@@ -19,6 +21,7 @@ import type { JsonValue } from '../../kernel/ledger/record.js';
 import { parseDuration } from '../../kernel/policy/duration.js';
 import { registerConsole } from './console-routes.js';
 import { registerReadRoutes } from './read-routes.js';
+import { registerRunRoutes } from './run-routes.js';
 import { httpStatusFor } from './status.js';
 
 /** The largest request body accepted (bytes). */
@@ -31,14 +34,16 @@ export interface ApiDeps {
   readonly service: ActionService;
   readonly signals: SignalService;
   readonly governance: LiveGovernance;
-  /** Authenticates an `Authorization` header value. */
-  authenticate(header: string | undefined): Promise<Principal>;
+  /** Authenticates an `Authorization` header value that came in on `raw`'s connection. */
+  authenticate(header: string | undefined, raw: IncomingMessage): Promise<Principal>;
   /** Health details for `GET /healthz`. */
   health(): Promise<Record<string, JsonValue>>;
   /** Pino logger options (structured JSON logs), or false. */
   readonly logger?: FastifyServerOptions['logger'];
   /** The console's read API (`read-routes.ts`), when given. */
   readonly reads?: ReadService;
+  /** Sandboxed runs (`run-routes.ts`), when the daemon offers them. */
+  readonly runs?: RunService;
   /** The built web console's directory, served at `/console/` (`console-routes.ts`), when given. */
   readonly consoleDir?: string;
 }
@@ -111,7 +116,7 @@ const statusFor = (v: ActionView) => (isWaiting(v) ? 202 : 200);
 /** Builds the API; the caller listens and closes. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
-  const who = (req: FastifyRequest) => deps.authenticate(req.headers.authorization);
+  const who = (req: FastifyRequest) => deps.authenticate(req.headers.authorization, req.raw);
 
   app.setErrorHandler((error: unknown, req, reply: FastifyReply) => {
     if (isAgentOsError(error)) {
@@ -237,6 +242,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return deps.signals.send(principal, b.signal, b.scope, b.target ?? '*', b.reason);
   });
   if (deps.reads) registerReadRoutes(app, deps.reads, who);
+  if (deps.runs) registerRunRoutes(app, deps.runs, who);
   if (deps.consoleDir !== undefined) registerConsole(app, deps.consoleDir);
   return app;
 }

@@ -1,0 +1,66 @@
+/**
+ * `POST /v1/runs` (issue 5 §1): starts a command as an agent in a sandbox and streams the run back as
+ * NDJSON — `waiting` while `agent.run` waits for approval or a `cont`, `started`, `output` (base64 chunks of
+ * fd 1 or 2, in order), then `exit` or `refused`. A refusal before anything started (authentication, a bad
+ * body, an enforcement the machine cannot give) is an ordinary JSON error. When the caller disconnects the
+ * run is killed: a sandbox never outlives the `agentos run` that asked for it.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Principal } from '../../governor/auth.js';
+import { isAgentOsError } from '../../kernel/errors.js';
+import type { RunEvent, RunService } from '../run/service.js';
+
+const runBody = z
+  .object({
+    agent: z.string().min(1).max(200),
+    command: z
+      .array(z.string().max(64 * 1024))
+      .min(1, 'give a command to run')
+      .max(4096),
+    workspace: z.string().min(1).max(4096).optional(),
+    env: z.record(z.string(), z.string().max(64 * 1024)).optional(),
+  })
+  .strict();
+
+/** The JSON line of one event. */
+function line(e: RunEvent): string {
+  return `${JSON.stringify(e.type === 'output' ? { ...e, data: e.data.toString('base64') } : e)}\n`;
+}
+
+/** Adds `POST /v1/runs`. */
+export function registerRunRoutes(
+  app: FastifyInstance,
+  runs: RunService,
+  who: (req: FastifyRequest) => Promise<Principal>,
+): void {
+  app.post('/v1/runs', async (req, reply) => {
+    const principal = await who(req);
+    const body = runBody.parse(req.body);
+    const abort = new AbortController();
+    let streaming = false;
+    const res = reply.raw;
+    const emit = (e: RunEvent): void => {
+      if (!streaming) {
+        streaming = true;
+        void reply.hijack();
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        res.on('close', () => {
+          if (!res.writableEnded) abort.abort();
+        });
+      }
+      if (!res.destroyed) res.write(line(e));
+    };
+    try {
+      await runs.run(principal, body, emit, abort.signal);
+    } catch (e) {
+      if (!streaming) throw e;
+      const code = isAgentOsError(e) ? e.code : 'AOS_INTERNAL';
+      const message = e instanceof Error ? e.message : String(e);
+      if (!isAgentOsError(e)) req.log.error({ err: e }, 'a run failed');
+      if (!res.destroyed) res.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
+    }
+    if (streaming) res.end();
+    return reply;
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * End-to-end: `agentos run` against a real daemon — the command runs confined as the agent, its output and
+ * exit status come back, starting it is the recorded action `agent.run`, the SDK and HTTP_PROXY tools
+ * inside reach the kernel only through the run's sockets, and signals freeze, thaw and kill the run.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root } from '../support/daemon.js';
+import { canSandbox, RunFixture } from '../support/runs.js';
+
+let f: RunFixture;
+
+beforeAll(async () => {
+  if (canSandbox) f = await RunFixture.start('agentos-run-');
+}, 60_000);
+
+afterAll(async () => {
+  await f?.close();
+});
+
+describe.skipIf(!canSandbox)('agentos run', () => {
+  it('runs the command as the agent: output and exit status come back, agent.run is recorded', async () => {
+    const r = await f.sh('worker', 'echo out; echo err >&2; exit 7');
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.code).toBe(7);
+    const done = await f.actions('worker', 'executed');
+    expect(done.some((a) => a.action === 'agent.run' && a.resource === '/bin/sh')).toBe(true);
+  });
+
+  it('refuses a run policy does not allow, before anything starts (exit 5)', async () => {
+    const ws = f.workspace();
+    const r = await f.sh('unrun', 'touch started', ['--workspace', ws]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/AOS_DENIED/);
+    expect(() => readFileSync(join(ws, 'started'))).toThrow();
+  });
+
+  it('refuses an unknown agent and a workspace that is not a directory', async () => {
+    expect((await f.sh('ghost', 'true')).stderr).toMatch(/no agent `ghost`.*AOS_NOT_FOUND/);
+    const r = await f.sh('worker', 'true', ['--workspace', '/nonexistent/ws']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a directory/);
+  });
+
+  it('confines it: nobody with no capabilities, a cleared environment, its own PID namespace', async () => {
+    const r = await f.sh(
+      'worker',
+      'id -u; grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status; env | cut -d= -f1 | sort | tr "\\n" " "; echo; ls /proc | grep -c "^[0-9]"',
+      ['--env', 'GREETING=hi'],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [uid, cap, nnp, seccomp, env, procs] = r.stdout.trim().split('\n');
+    expect(uid).toBe('65534');
+    expect(cap).toMatch(/CapEff:\s+0+$/);
+    expect(nnp).toMatch(/NoNewPrivs:\s+1/);
+    expect(seccomp).toMatch(/Seccomp:\s+2/);
+    expect(env?.split(' ').filter(Boolean).sort()).toEqual(
+      [
+        'AGENTOS_AGENT',
+        'AGENTOS_CREDENTIAL',
+        'AGENTOS_RUN',
+        'AGENTOS_SOCKET',
+        'AGENTOS_URL',
+        'GREETING',
+        'HOME',
+        'HTTPS_PROXY',
+        'HTTP_PROXY',
+        'LANG',
+        'NO_PROXY',
+        'PATH',
+        'PWD',
+        'http_proxy',
+        'https_proxy',
+        'no_proxy',
+      ].sort(),
+    );
+    // bwrap's init, the relays, the shell and ls: a handful, never the host's hundreds
+    expect(Number(procs)).toBeLessThan(10);
+  });
+
+  it('writes only the workspace', async () => {
+    const ws = f.workspace();
+    const r = await f.sh('worker', 'echo made > result.txt && pwd', ['--workspace', ws]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(ws);
+    expect(readFileSync(join(ws, 'result.txt'), 'utf8')).toBe('made\n');
+  });
+
+  it('gives the SDK the kernel through the run socket, as the agent, with the run credential', async () => {
+    const sdk = join(root, 'dist/sdk/index.js');
+    const r = await f.nodeScript(
+      'worker',
+      `import(${JSON.stringify(sdk)}).then(async ({ connect }) => {
+        const c = connect({ url: process.env.AGENTOS_URL, credential: process.env.AGENTOS_CREDENTIAL, agent: 'worker' });
+        const d = await c.submit({ action: 'notes.write', resource: 'notes/today', args: {} });
+        console.log(d.status);
+      }).catch((e) => { console.error(e.code, e.message); process.exit(1); })`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('allowed');
+    const allowed = await f.actions('worker', 'allowed');
+    expect(allowed.some((a) => a.action === 'notes.write' && a.resource === 'notes/today')).toBe(true);
+  });
+
+  it('sends HTTP_PROXY tools through the egress proxy, decided and recorded', async () => {
+    f.hits.length = 0;
+    const r = await f.sh('worker', `curl -sS http://localhost:${f.webPort}/from-the-sandbox`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('web says hi to /from-the-sandbox');
+    expect(f.hits).toEqual(['GET /from-the-sandbox']);
+    const done = await f.actions('worker', 'executed');
+    expect(done.some((a) => a.resource === `http://localhost:${f.webPort}/from-the-sandbox`)).toBe(true);
+  });
+
+  it('stop freezes the run and cont thaws it', async () => {
+    const child = f.spawnRun('worker', [
+      '/bin/sh',
+      '-c',
+      'i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done',
+    ]);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    await until(() => out.split('\n').length > 3);
+    await f.signal('stop', 'worker');
+    await new Promise((r) => setTimeout(r, 300));
+    const frozen = out.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(out.length).toBe(frozen);
+    await f.signal('cont', 'worker');
+    await until(() => out.length > frozen);
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    child.kill('SIGTERM');
+    expect(await exited).not.toBe(0);
+  });
+
+  it('kill kills the run (exit 137) and revokes its credential', async () => {
+    const child = f.spawnRun('escaper', ['/bin/sh', '-c', 'echo up; sleep 60']);
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    await until(() => out.includes('up'));
+    await f.signal('kill', 'escaper');
+    expect(await exited).toBe(137);
+    expect(err).toMatch(/killed/);
+    await f.signal('cont', 'escaper'); // clears the kill for the suites that follow
+  });
+});
+
+async function until(test: () => boolean, ms = 10_000): Promise<void> {
+  for (let waited = 0; !test(); waited += 20) {
+    if (waited > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
