@@ -396,7 +396,14 @@ function checkWorkspace(dir: string | undefined, uid: number | undefined): strin
   if (!isDir) throw new AgentOsError('AOS_USAGE', `the workspace \`${dir}\` is not a directory`);
   if (uid !== undefined) {
     // asked as the sandbox's own host uid: only it knows what it may reach
-    const probe = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'test', '-w', dir]);
+    const probe = spawnSync('setpriv', [
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      '--clear-groups',
+      'test',
+      '-w',
+      dir,
+    ]);
     if (probe.status !== 0) {
       throw new AgentOsError(
         'AOS_USAGE',
