@@ -88,7 +88,7 @@ export class RunFixture {
 
   daemon!: Daemon;
 
-  static async start(prefix: string): Promise<RunFixture> {
+  static async start(prefix: string, env: Readonly<Record<string, string>> = {}): Promise<RunFixture> {
     const web = http.createServer((req, res) => {
       f.hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
       res.end(`web says hi to ${req.url ?? ''}`);
@@ -105,7 +105,7 @@ export class RunFixture {
     );
     f.ownerToken = f.node.token('ann@run.test', 'viewer');
     f.adminToken = f.node.token('cy@run.test', 'admin');
-    f.daemon = await f.node.serve();
+    f.daemon = await f.node.serve(env);
     return f;
   }
 
