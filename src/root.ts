@@ -1,7 +1,7 @@
 /**
  * The composition root: the one place that constructs adapters and hands them to the governor.
  */
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ensureDir, readConfig, writeDefaultConfig, type InitStep } from './adapters/config-fs.js';
 import { nodeHasher, nodeSecrets } from './adapters/crypto.js';
 import { FsSourceReader } from './adapters/fs-source.js';
@@ -373,7 +373,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       hostUid: node.config.runs.hostUid,
       enforcement: await probeEnforcement(root ? node.config.runs.hostUid : undefined),
       approvalWaitMs: parseDuration(node.config.runs.approvalWait) ?? 600_000,
+      scope: `d-${nodeHasher.sha256(resolve(o.dataDir)).slice(0, 16)}`,
     });
+    await runs.reapStale();
     const signals = new SignalService({
       ...deps,
       governance: current,

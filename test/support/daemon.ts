@@ -106,7 +106,10 @@ export class Daemon {
 
   /** Sends a signal and resolves with the exit code. */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    // a daemon already gone (exited, or killed by a signal) has nothing left to stop
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return Promise.resolve(this.child.exitCode);
+    }
     const exited = new Promise<number | null>((resolve) => this.child.on('exit', resolve));
     this.child.kill(signal);
     return exited;

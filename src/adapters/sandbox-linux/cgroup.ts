@@ -5,7 +5,7 @@
  * freezer, cpu) of hybrid machines. Needs write access to the hierarchy (the kernel running as root);
  * {@link cgroupSupport} says what this machine gives.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentOsError } from '../../kernel/errors.js';
 
@@ -65,16 +65,24 @@ export class RunCgroup {
     private readonly freezer: string,
   ) {}
 
-  /** Makes `agentos/<name>` with `limits`; throws AOS_SANDBOX_FAILED when the hierarchy refuses. */
+  /**
+   * Makes `agentos/<name>` with `limits` (`name` may hold a `/`: `<daemon>/<run>`); throws
+   * AOS_SANDBOX_FAILED when the hierarchy refuses.
+   */
   static create(support: CgroupSupport, name: string, limits: CgroupLimits): RunCgroup {
     if (support.kind === 'none') throw new AgentOsError('AOS_SANDBOX_FAILED', `no cgroups: ${support.why}`);
     try {
       if (support.kind === 'v2') {
-        const parent = join(support.root, PARENT);
-        mkdirSync(parent, { recursive: true });
-        enableControllers(support.root);
+        // every ancestor delegates the controllers to its children (cgroup v2's no-internal-process rule)
+        const parts = join(PARENT, name).split('/');
+        let parent = support.root;
         enableControllers(parent);
-        const dir = join(parent, name);
+        for (const part of parts.slice(0, -1)) {
+          parent = join(parent, part);
+          mkdirSync(parent, { recursive: true });
+          enableControllers(parent);
+        }
+        const dir = join(parent, parts.at(-1) ?? name);
         mkdirSync(dir);
         writeFileSync(join(dir, 'memory.max'), String(limits.memoryBytes));
         writeIfExists(join(dir, 'memory.swap.max'), '0');
@@ -185,6 +193,51 @@ export class RunCgroup {
     if (this.support.kind === 'v2') writeFileSync(join(this.freezer, 'cgroup.freeze'), frozen ? '1' : '0');
     else writeFileSync(join(this.freezer, 'freezer.state'), frozen ? 'FROZEN' : 'THAWED');
   }
+}
+
+/**
+ * Removes the run cgroups a previous daemon on the same data directory (`scope`) left — it was killed
+ * before it could: their processes are killed first, since no supervisor is left for them. Other daemons'
+ * runs are under other scopes and are not touched. Returns how many there were.
+ */
+export async function reapStaleRuns(support: CgroupSupport, scope: string): Promise<number> {
+  if (support.kind === 'none') return 0;
+  const roots = support.kind === 'v2' ? [support.root] : Object.values(support.roots);
+  let reaped = 0;
+  for (const root of roots) {
+    const parent = join(root, PARENT, scope);
+    let names: string[];
+    try {
+      names = readdirSync(parent, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const dir = join(parent, name);
+      for (const pid of readIfExists(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      if (support.kind === 'v1' && dir.startsWith(support.roots.freezer)) {
+        writeIfExists(join(dir, 'freezer.state'), 'THAWED');
+      }
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(dir);
+          reaped++;
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
+  }
+  return reaped;
 }
 
 function enableControllers(dir: string): void {

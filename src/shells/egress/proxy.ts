@@ -14,6 +14,7 @@ import type { ActionService, ActionView } from '../../governor/action-service.js
 import type { Principal } from '../../governor/auth.js';
 import { mediate, refusal } from '../../governor/mediate.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
+import { httpStatusFor } from '../http/status.js';
 import { addressClass, canonicalAddress, type AddressClass } from './address.js';
 import type { EgressHandler } from './handler.js';
 
@@ -318,8 +319,9 @@ function refused(view: ActionView): Refused {
 function asRefusal(e: unknown): Refused {
   if (e instanceof Refused) return e;
   if (isAgentOsError(e)) {
-    const status = e.code === 'AOS_UPSTREAM_FAILED' ? 502 : e.code === 'AOS_DENIED' ? 403 : 500;
-    return new Refused(status, e.code, e.message);
+    // a kernel that cannot record refuses (503): no record, no request
+    const status = httpStatusFor(e.code);
+    return new Refused(status >= 200 && status < 300 ? 403 : status, e.code, e.message);
   }
   return new Refused(500, 'AOS_INTERNAL', e instanceof Error ? e.message : String(e));
 }

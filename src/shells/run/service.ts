@@ -13,7 +13,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { cgroupSupport, type CgroupSupport } from '../../adapters/sandbox-linux/cgroup.js';
+import { cgroupSupport, reapStaleRuns, type CgroupSupport } from '../../adapters/sandbox-linux/cgroup.js';
 import { hostArch } from '../../adapters/sandbox-linux/host-arch.js';
 import { probeBwrap, probeLandlock, probeSocat, type Probe } from '../../adapters/sandbox-linux/probe.js';
 import { Sandbox, type SandboxExit } from '../../adapters/sandbox-linux/sandbox.js';
@@ -89,6 +89,8 @@ export interface RunServiceOptions {
   readonly enforcement: Enforcement;
   /** How long `agent.run` waits for approval or a `cont` (ms). */
   readonly approvalWaitMs: number;
+  /** Names this daemon's runs among the machine's cgroups (one per data directory). */
+  readonly scope: string;
 }
 
 /** The host uid sandboxes run as when the kernel is root and `runs.hostUid` does not say. */
@@ -122,6 +124,14 @@ export class RunService {
   private readonly revoked = new WeakSet<LiveRun>();
 
   constructor(private readonly o: RunServiceOptions) {}
+
+  /**
+   * Kills what a previous daemon on this data directory left running (it was killed before it could) and
+   * removes its cgroups: no run outlives its supervisor. Call once before serving.
+   */
+  reapStale(): Promise<number> {
+    return reapStaleRuns(this.o.enforcement.cgroups, this.o.scope);
+  }
 
   /**
    * Who is calling on `raw`'s connection, when it came in on a run's kernel socket: the run's agent, for
@@ -286,7 +296,7 @@ export class RunService {
         chmodSync(s, 0o600);
       }
       const sandbox = await Sandbox.start({
-        name: id,
+        name: `${this.o.scope}/${id}`,
         command: request.command,
         workspace,
         env: {
