@@ -45,6 +45,8 @@ import { buildApi } from './shells/http/server.js';
 import type { JsonValue } from './kernel/ledger/record.js';
 import { parseDuration } from './kernel/policy/duration.js';
 import { EgressProxy } from './shells/egress/proxy.js';
+import { TokenLedger } from './shells/llm/budget.js';
+import { registerLlmRoutes } from './shells/llm/gateway.js';
 import { probeEnforcement, RunService } from './shells/run/service.js';
 import { egressTcpServer } from './shells/egress/proxy-server.js';
 import type { Server as HttpServer } from 'node:http';
@@ -422,6 +424,22 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const stopWaking = node.writer.onCommit(() => webhooks.wake());
     await webhooks.start(node.writer.head.seq);
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
+    // the LLM gateway: today's token spend replayed from the ledger, so budgets survive a restart
+    const tokens = new TokenLedger(systemClock);
+    await tokens.seed(
+      current().engine.org,
+      node.store.ledger.read({ type: 'action.completed', since: tokens.since }),
+    );
+    registerLlmRoutes(api, {
+      service: actions,
+      governance: current,
+      config: node.config.llm,
+      who: async (req) =>
+        runs.identify(req.raw, req.headers.authorization) ??
+        authenticate(auth, current().engine.org, req.headers.authorization),
+      env: o.env ?? process.env,
+      tokens,
+    });
     const address = await api.listen({ host: o.host ?? host, port: o.port ?? Number(port) });
     const proxy = node.config.egress.listen
       ? await listenProxy(

@@ -4,6 +4,7 @@
  * directory. docs/cli.md (`agentos init`) shows the file.
  */
 import { z } from 'zod';
+import { llmConfigSchema } from './llm-config.js';
 import { AgentOsError } from '../kernel/errors.js';
 import { parseYamlSource, validateDocument } from '../kernel/source/yaml-source.js';
 
@@ -250,6 +251,11 @@ export function configSchema(defaultStream: string) {
         .default({ listen: null, approvalWait: '30s', maxTunnelsPerAgent: 64 })
         .describe(
           'the egress proxy: HTTP and CONNECT, each request an `http.request` action (docs/egress.md)',
+        ),
+      llm: llmConfigSchema
+        .prefault({})
+        .describe(
+          'the LLM gateway: OpenAI-compatible /v1/chat/completions and /v1/models, each call an `llm.chat` action on the model (docs/llm.md)',
         ),
       runs: runs
         .default({ hostUid: 2_000_000_000, approvalWait: '10m' })

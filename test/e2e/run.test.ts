@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../support/daemon.js';
-import { canSandbox, RunFixture } from '../support/runs.js';
+import { canSandbox, LLM_KEY, RunFixture } from '../support/runs.js';
 
 let f: RunFixture;
 
@@ -69,6 +69,8 @@ describe.skipIf(!canSandbox)('agentos run', () => {
         'HTTP_PROXY',
         'LANG',
         'NO_PROXY',
+        'OPENAI_API_KEY',
+        'OPENAI_BASE_URL',
         'PATH',
         'PWD',
         'http_proxy',
@@ -112,6 +114,31 @@ describe.skipIf(!canSandbox)('agentos run', () => {
     expect(f.hits).toEqual(['GET /from-the-sandbox']);
     const done = await f.actions('worker', 'executed');
     expect(done.some((a) => a.resource === `http://localhost:${f.webPort}/from-the-sandbox`)).toBe(true);
+  });
+
+  it('gives OpenAI clients the LLM gateway: the model answers, the provider key stays with the kernel', async () => {
+    const openai = join(root, 'node_modules/openai/index.js');
+    f.llmCalls.length = 0;
+    const r = await f.nodeScript(
+      'worker',
+      `const { default: OpenAI } = require(${JSON.stringify(openai)});
+      new OpenAI({ maxRetries: 0 }).chat.completions
+        .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
+        .then((c) => console.log(c.choices[0].message.content), (e) => { console.error(e.status, e.message); process.exit(1); });`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('hello from the model');
+    expect(f.llmCalls).toHaveLength(1);
+    expect(f.llmCalls[0]).toMatch(new RegExp(`^Bearer ${LLM_KEY} `));
+    const denied = await f.nodeScript(
+      'worker',
+      `const { default: OpenAI } = require(${JSON.stringify(openai)});
+      new OpenAI({ maxRetries: 0 }).chat.completions
+        .create({ model: 'gpt-unlisted', messages: [{ role: 'user', content: 'hi' }] })
+        .then(() => console.log('answered'), (e) => console.log(e.status));`,
+    );
+    expect(denied.stdout.trim()).toMatch(/^40[34]$/);
+    expect(f.llmCalls).toHaveLength(1);
   });
 
   it('stop freezes the run and cont thaws it', async () => {

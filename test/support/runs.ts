@@ -61,12 +61,20 @@ rules:
     action: http.request
     when: { agent.id: worker }
     resource: "http://localhost:${web}/**"
+  - id: the-test-model
+    effect: allow
+    action: llm.chat
+    when: { agent.id: worker }
+    resource: gpt-test
   - id: fixture-web-address
     effect: allow
     action: net.connect
     when: { agent.id: worker }
     resource: "127.0.0.1:${web}"
 `;
+
+/** The local provider's API key: the daemon holds it, agents never see it. */
+export const LLM_KEY = 'sk-local-provider-key-0123456789';
 
 /** What a finished `agentos run` did. */
 export interface RunResult {
@@ -81,9 +89,12 @@ export class RunFixture {
   webPort = 0;
   ownerToken = '';
   adminToken = '';
+  readonly llmCalls: string[] = [];
+  llmPort = 0;
   private constructor(
     readonly node: ExampleNode,
     private readonly web: http.Server,
+    private readonly llm: http.Server,
   ) {}
 
   daemon!: Daemon;
@@ -93,19 +104,46 @@ export class RunFixture {
       f.hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
       res.end(`web says hi to ${req.url ?? ''}`);
     });
-    const f: RunFixture = new RunFixture(new ExampleNode(prefix), web);
+    // an OpenAI-compatible provider on loopback: answers every chat with its key check and a fixed usage
+    const llm = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        f.llmCalls.push(`${req.headers.authorization ?? '-'} ${body}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1,
+            model: 'gpt-test',
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: 'hello from the model' },
+                finish_reason: 'stop',
+              },
+            ],
+            usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+          }),
+        );
+      });
+    });
+    const f: RunFixture = new RunFixture(new ExampleNode(prefix), web, llm);
     f.webPort = Number(new URL(await listenLoopback(web)).port);
     writeFileSync(join(f.node.data, 'org.yaml'), ORG);
     spawnSync('sh', ['-c', `rm -f ${join(f.node.data, 'policies')}/*.yaml`]);
     writeFileSync(join(f.node.data, 'policies', 'runs.yaml'), policy(f.webPort));
+    f.llmPort = Number(new URL(await listenLoopback(llm)).port);
     writeFileSync(
       join(f.node.data, 'agentos.yaml'),
-      `\nruns: { hostUid: ${HOST_UID}, approvalWait: 20s }\n`,
+      `\nruns: { hostUid: ${HOST_UID}, approvalWait: 20s }\n` +
+        `llm:\n  providers:\n    - { name: local, kind: openai, baseUrl: "http://127.0.0.1:${f.llmPort}/v1", apiKey: "\${env:LOCAL_LLM_KEY}", models: [gpt-test] }\n`,
       { flag: 'a' },
     );
     f.ownerToken = f.node.token('ann@run.test', 'viewer');
     f.adminToken = f.node.token('cy@run.test', 'admin');
-    f.daemon = await f.node.serve(env);
+    f.daemon = await f.node.serve({ LOCAL_LLM_KEY: LLM_KEY, ...env });
     return f;
   }
 
@@ -168,6 +206,7 @@ export class RunFixture {
   async close(): Promise<void> {
     await this.daemon?.stop();
     this.web.close();
+    this.llm.close();
     this.node.remove();
   }
 }

@@ -102,7 +102,7 @@ export const RELAY_PORTS = { kernel: 7070, egress: 3128 } as const;
 export const SOCKET_DIR = '/run/agentos';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED_ENV = /^(AGENTOS_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$)/i;
+const RESERVED_ENV = /^(AGENTOS_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|OPENAI_BASE_URL$|OPENAI_API_KEY$)/i;
 
 /** One live run. */
 class LiveRun {
@@ -313,6 +313,9 @@ export class RunService {
           HTTPS_PROXY: `http://127.0.0.1:${RELAY_PORTS.egress}`,
           http_proxy: `http://127.0.0.1:${RELAY_PORTS.egress}`,
           https_proxy: `http://127.0.0.1:${RELAY_PORTS.egress}`,
+          // the LLM gateway, as OpenAI clients find it: the run credential is their API key
+          OPENAI_BASE_URL: `http://127.0.0.1:${RELAY_PORTS.kernel}/v1`,
+          OPENAI_API_KEY: secret,
           NO_PROXY: '127.0.0.1',
           no_proxy: '127.0.0.1',
         },
