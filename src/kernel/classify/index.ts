@@ -4,6 +4,7 @@
  * imported (top-level await), so importers need no initialisation call.
  */
 import type { ActionRequest, Classification } from '../types.js';
+import { classifyMcp } from './mcp.js';
 import { classifyPath } from './path.js';
 import { ownField, unclassifiable } from './result.js';
 import { classifyShell } from './shell.js';
@@ -23,7 +24,7 @@ const UNCLASSIFIED: Classification = Object.freeze({ facts: Object.freeze({}) })
 /**
  * Classifies a request by its action: `sql.*` → SQL (`args.sql`, `args.dialect`), `shell.exec` → shell
  * (`args.command`), `file.*` → path (`resource`, else `args.path`), `http.*` → URL (`resource`, else
- * `args.url`); any other action → no facts and no risk of its own (policy risk rules, or `medium`). Never throws: input that cannot be
+ * `args.url`), `mcp.*` → the tool's annotations (`context.mcp`); any other action → no facts and no risk of its own (policy risk rules, or `medium`). Never throws: input that cannot be
  * parsed yields a `<classifier>.error` fact and critical risk.
  */
 export function classify(request: ActionRequest): Classification {
@@ -47,6 +48,8 @@ export function classify(request: ActionRequest): Classification {
         return classifyPath(action, resource, ownField(args, 'path'));
       case 'url':
         return classifyUrl(resource, ownField(args, 'url'));
+      case 'mcp':
+        return classifyMcp(ownField(request, 'context'));
       default:
         return UNCLASSIFIED;
     }
@@ -57,10 +60,11 @@ export function classify(request: ActionRequest): Classification {
   }
 }
 
-function namespaceOf(action: string): 'sql' | 'shell' | 'path' | 'url' | undefined {
+function namespaceOf(action: string): 'sql' | 'shell' | 'path' | 'url' | 'mcp' | undefined {
   if (action.startsWith('sql.')) return 'sql';
   if (action === 'shell.exec') return 'shell';
   if (action.startsWith('file.')) return 'path';
   if (action.startsWith('http.')) return 'url';
+  if (action.startsWith('mcp.')) return 'mcp';
   return undefined;
 }
