@@ -66,6 +66,13 @@ export default tseslint.config(
     },
   },
   {
+    // the demo's sandboxed agent scripts: plain Node ESM, run by `agentos run`
+    files: ['examples/**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     files: ['bin/**/*.js', 'eslint.config.js', 'test/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },

@@ -47,7 +47,7 @@ import { parseDuration } from './kernel/policy/duration.js';
 import { EgressProxy } from './shells/egress/proxy.js';
 import { TokenLedger } from './shells/llm/budget.js';
 import { registerLlmRoutes } from './shells/llm/gateway.js';
-import { probeEnforcement, RunService } from './shells/run/service.js';
+import { probeEnforcement, RunService, type Enforcement } from './shells/run/service.js';
 import { egressTcpServer } from './shells/egress/proxy-server.js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -328,6 +328,8 @@ export interface RunningDaemon {
   readonly url: string;
   /** The egress proxy's URL (`http://host:port`), when `egress.listen` is set. */
   readonly egressUrl?: string | undefined;
+  /** What this machine can enforce for sandboxed runs (`agentos doctor`). */
+  readonly enforcement: Enforcement;
   /** Stops accepting requests, finishes those in flight, flushes the ledger and closes the store. */
   close(): Promise<void>;
 }
@@ -366,6 +368,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       maxTunnelsPerAgent: node.config.egress.maxTunnelsPerAgent,
     });
     const root = process.getuid?.() === 0;
+    const enforcement = await probeEnforcement(root ? node.config.runs.hostUid : undefined);
     const runs = new RunService({
       actions,
       governance: current,
@@ -373,7 +376,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       api: (req, res) => api.routing(req, res),
       hide: [o.dataDir],
       hostUid: node.config.runs.hostUid,
-      enforcement: await probeEnforcement(root ? node.config.runs.hostUid : undefined),
+      enforcement,
       approvalWaitMs: parseDuration(node.config.runs.approvalWait) ?? 600_000,
       scope: `d-${nodeHasher.sha256(resolve(o.dataDir)).slice(0, 16)}`,
     });
@@ -458,6 +461,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     return {
       url: address,
       egressUrl: proxy?.url,
+      enforcement,
       close: async () => {
         clearInterval(sweeper);
         await runs.closeAll();

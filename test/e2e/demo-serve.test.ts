@@ -3,7 +3,7 @@
  * agents come up, the story's allowed, denied, waiting and held steps happen, and a person using the
  * printed tokens approves the salary and resumes the paused agent — which the waiting agents then see.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/index.js';
 import { bin, cleanEnv } from '../support/daemon.js';
 
+const sandboxable =
+  process.platform === 'linux' &&
+  spawnSync('bwrap', ['--version']).status === 0 &&
+  spawnSync('socat', ['-V']).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'agentos-demo-serve-'));
 const data = join(tmp, 'demo');
 let child: ChildProcess;
@@ -57,6 +61,29 @@ describe('agentos serve --demo', () => {
     expect(out).toContain('held: its agent is paused');
     expect(out).toContain(`console   ${url}/`);
   });
+
+  it.skipIf(!sandboxable)(
+    'runs training-bot under agentos run, and blocks its compromised job, recorded',
+    async () => {
+      expect(out).toMatch(/sandboxed agents \(agentos run: bubblewrap, seccomp/);
+      expect(out).toMatch(/sends Jordan a reminder about security basics → executed/);
+      expect(out).toMatch(/✗ call the HR system directly\s+blocked: ECONNREFUSED/);
+      expect(out).toMatch(/✗ read the kernel's data directory\s+blocked: ENOENT/);
+      expect(out).toMatch(/✗ look for secrets in the environment\s+found none/);
+      expect(out).toMatch(/✗ upload data to paste\.example\.net\s+blocked by the kernel: 403 AOS_DENIED/);
+      expect(out).toMatch(/✗ give Jordan a raise through the kernel\s+blocked by the kernel: denied/);
+      // what reached the kernel is in the ledger the console shows
+      const res = await fetch(`${url}/v1/actions?status=denied&agent=training-bot`, {
+        headers: { authorization: `Bearer ${token('olivia@acme.test')}` },
+      });
+      const { actions } = (await res.json()) as {
+        actions: { request: { action: string; resource?: string } }[];
+      };
+      const seen = actions.map((a) => `${a.request.action} ${a.request.resource ?? ''}`);
+      expect(seen).toContain('http.request https://paste.example.net:443/');
+      expect(seen).toContain('payroll.update employee/jordan.doe');
+    },
+  );
 
   it('lets the printed approver approve the salary; the finance system then holds it', async () => {
     const fiona = connect({ url, credential: token('fiona@acme.test') });

@@ -11,6 +11,7 @@ import { AgentOsError } from '../../kernel/errors.js';
 import { createAgentCredential, createPersonToken, initDataDir, startDaemon } from '../../root.js';
 import type { Style } from '../cli/style.js';
 import { runOnboarding } from './agents.js';
+import { runSandboxedAgents } from './sandboxed.js';
 import { startSystems, type RunningSystem } from './systems.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/onboarding', import.meta.url));
@@ -101,6 +102,8 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
     const tokens: Record<string, string> = {};
     for (const p of PEOPLE) tokens[p.id] = (await createPersonToken(o.dataDir, p.id, p.role)).secret;
     tokens['leo@acme.test'] = (await createPersonToken(o.dataDir, 'leo@acme.test', 'viewer')).secret;
+    // Carla owns training-bot: she starts its sandboxed runs
+    tokens['carla@acme.test'] = (await createPersonToken(o.dataDir, 'carla@acme.test', 'viewer')).secret;
     const credentials = new Map<string, string>();
     for (const a of AGENTS) credentials.set(a, (await createAgentCredential(o.dataDir, a)).secret);
     const env = Object.fromEntries(systems.map((s) => [s.secretEnv, secrets.get(s.name)]));
@@ -116,6 +119,15 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
       url: daemon.url,
       credentials,
       ownerToken: tokens['leo@acme.test'] ?? '',
+      style: o.style,
+      say: o.say,
+    });
+    await runSandboxedAgents({
+      url: daemon.url,
+      token: tokens['carla@acme.test'] ?? '',
+      dataDir: o.dataDir,
+      hrSystem: systems.find((x) => x.name === 'hr')?.url ?? 'http://127.0.0.1:1/',
+      enforcement: daemon.enforcement,
       style: o.style,
       say: o.say,
     });
@@ -166,6 +178,7 @@ function nextSteps(s: Style, url: string, dir: string): string {
     `      AGENTOS_URL=${url} AGENTOS_TOKEN=<fiona's token> ./bin/agentos.js approvals list`,
     '  · resume hardware-bot from the agents page, or `agentos signal cont hardware-bot` with an admin token',
     `  · audit what happened: ./bin/agentos.js audit tail --data ${dir}`,
+    "  · see what the compromised job tried: the console's ledger shows its denied `http.request` and `payroll.update`",
     '',
     'the kernel keeps running; Ctrl-C stops it (the ledger is flushed and signed).',
   ].join('\n');
