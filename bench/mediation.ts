@@ -3,12 +3,18 @@
  *
  * - spawn: a bare `spawn` of a command vs the same command started in the sandbox (bubblewrap namespaces,
  *   the seccomp filter on a file descriptor); the difference is the time added per spawn.
+ * - egress: an HTTP GET to a loopback server, directly vs through a real daemon's egress proxy (the
+ *   `http.request` action decided and recorded, then `net.connect` on the loopback address, then forwarded).
  *
  * Writes bench/results/mediation.{md,json}. Flags: `--quick` (short run, nothing written unless `--write`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createAgentCredential, initDataDir, startDaemon } from '../src/root.js';
 import { runSandboxed } from '../src/adapters/sandbox-linux/bwrap.js';
 import { hostArch } from '../src/adapters/sandbox-linux/host-arch.js';
 import { sandboxFilter } from '../src/adapters/sandbox-linux/seccomp/program.js';
@@ -19,6 +25,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const write = argv.includes('--write') || !quick;
 const SPAWNS = quick ? 30 : 200;
+const EGRESS = quick ? 50 : 500;
 const WARM = quick ? 5 : 20;
 
 /** Milliseconds per call: median, p99, mean. */
@@ -110,6 +117,92 @@ async function benchSpawn(): Promise<Comparison> {
   };
 }
 
+/** A data directory with one agent allowed to reach `port` on loopback through the proxy. */
+async function egressNode(port: number): Promise<{ dir: string; credential: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentos-bench-mediation-'));
+  await initDataDir(dir);
+  writeFileSync(
+    path.join(dir, 'org.yaml'),
+    `apiVersion: agentos/v1
+kind: Organization
+metadata: { name: bench }
+departments:
+  - { id: eng, name: Engineering }
+people:
+  - { id: ann@bench.test, name: Ann, department: eng }
+agents:
+  - { id: fetcher, owner: ann@bench.test, department: eng, autonomy: 3 }
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'policies', 'egress.yaml'),
+    `apiVersion: agentos/v1
+kind: Policy
+metadata: { name: egress }
+scope: { department: eng }
+rules:
+  - { id: web, effect: allow, action: http.request, resource: "http://127.0.0.1:${port}/**" }
+  - { id: web-address, effect: allow, action: net.connect, resource: "127.0.0.1:${port}" }
+`,
+  );
+  appendFileSync(path.join(dir, 'agentos.yaml'), '\negress: { listen: 127.0.0.1:0 }\n');
+  const { secret } = await createAgentCredential(dir, 'fetcher');
+  return { dir, credential: secret };
+}
+
+/** One GET, resolved once the whole body has arrived. */
+function get(options: http.RequestOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(options, (res) => {
+      res.resume();
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function benchEgress(): Promise<Comparison> {
+  const body = Buffer.alloc(1024, 'x');
+  const web = http.createServer((_req, res) => res.end(body));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const port = (web.address() as AddressInfo).port;
+  const { dir, credential } = await egressNode(port);
+  const daemon = await startDaemon({ dataDir: dir });
+  try {
+    const proxy = new URL(daemon.egressUrl ?? '');
+    const auth = `Basic ${Buffer.from(`fetcher:${credential}`).toString('base64')}`;
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const viaProxy = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const direct = () => get({ host: '127.0.0.1', port, path: '/page', agent: keepAlive });
+    const proxied = () =>
+      get({
+        host: proxy.hostname,
+        port: proxy.port,
+        path: `http://127.0.0.1:${port}/page`,
+        headers: { 'proxy-authorization': auth, host: `127.0.0.1:${port}` },
+        agent: viaProxy,
+      });
+    const [d, m] = await interleaved(EGRESS, WARM, direct, proxied);
+    const ds = side(d);
+    const ms = side(m);
+    return {
+      name: 'egress',
+      what: 'HTTP GET of 1 KiB from a loopback server, keep-alive: direct vs through the egress proxy of a real daemon (SQLite, group commit): `http.request` decided and recorded, `net.connect` on the loopback address decided and recorded, then forwarded and the outcome recorded',
+      direct: ds,
+      mediated: ms,
+      target: 'none set (reported)',
+      met: true,
+    };
+  } finally {
+    await daemon.close();
+    web.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function render(m: Machine, rows: readonly Comparison[]): string {
   const f = (ms: number) => `${ms.toFixed(2)} ms`;
   const lines = [
@@ -138,6 +231,7 @@ async function main(): Promise<void> {
   const m = machine();
   const rows: Comparison[] = [];
   rows.push(await benchSpawn());
+  rows.push(await benchEgress());
   const md = render(m, rows);
   process.stdout.write(md);
   if (write) {
