@@ -106,6 +106,21 @@ describe.skipIf(!canSandbox)('agentos run', () => {
     expect(allowed.some((a) => a.action === 'notes.write' && a.resource === 'notes/today')).toBe(true);
   });
 
+  it('connects the SDK through AGENTOS_SOCKET with connectFromEnv', async () => {
+    const node = join(root, 'dist/sdk/node.js');
+    const r = await f.nodeScript(
+      'worker',
+      `import(${JSON.stringify(node)}).then(async ({ connectFromEnv }) => {
+        const d = await connectFromEnv().submit({ action: 'notes.write', resource: 'notes/socket', args: {} });
+        console.log(d.status);
+      }).catch((e) => { console.error(e.code, e.message); process.exit(1); })`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('allowed');
+    const allowed = await f.actions('worker', 'allowed');
+    expect(allowed.some((a) => a.resource === 'notes/socket')).toBe(true);
+  });
+
   it('sends HTTP_PROXY tools through the egress proxy, decided and recorded', async () => {
     f.hits.length = 0;
     const r = await f.sh('worker', `curl -sS http://localhost:${f.webPort}/from-the-sandbox`);
