@@ -100,14 +100,41 @@ export function probeSocat(): Probe {
     : { ok: false, detail: 'socat is not installed (apt-get install socat): the sandbox relays need it' };
 }
 
-/** Landlock, from the kernel's list of security modules. */
+/** `landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)`: the ABI version, or an errno. */
+const LANDLOCK_ABI = `
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+r = libc.syscall(ctypes.c_long(444), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(1))
+print(r if r >= 0 else -ctypes.get_errno())
+`;
+
+/**
+ * Landlock: the kernel's list of security modules when securityfs is mounted, else the ABI version the
+ * kernel answers (syscall 444 on x86_64 and aarch64, asked through python3 when it is installed).
+ */
 export function probeLandlock(): Probe {
   try {
     const lsm = readFileSync('/sys/kernel/security/lsm', 'utf8').trim();
     return lsm.split(',').includes('landlock')
-      ? { ok: true, detail: 'landlock is an active security module (reported; not used by the sandbox)' }
+      ? { ok: true, detail: 'an active security module (reported; the sandbox does not use it)' }
       : { ok: false, detail: `not among the active security modules (${lsm})` };
   } catch {
-    return { ok: false, detail: 'cannot read /sys/kernel/security/lsm' };
+    // securityfs is not mounted here: ask the kernel itself
   }
+  const r = spawnSync('python3', ['-c', LANDLOCK_ABI], { encoding: 'utf8', timeout: 5_000 });
+  const answer = Number(r.stdout?.trim());
+  if (r.status !== 0 || !Number.isInteger(answer)) {
+    return {
+      ok: false,
+      detail: 'unknown: /sys/kernel/security/lsm is not readable and python3 could not ask',
+    };
+  }
+  if (answer > 0)
+    return { ok: true, detail: `ABI version ${answer} (reported; the sandbox does not use it)` };
+  return {
+    ok: false,
+    detail:
+      answer === -95 ? 'built in but disabled at boot (EOPNOTSUPP)' : `not available (errno ${-answer})`,
+  };
 }
