@@ -47,6 +47,7 @@ import { parseDuration } from './kernel/policy/duration.js';
 import { EgressProxy } from './shells/egress/proxy.js';
 import { TokenLedger } from './shells/llm/budget.js';
 import { registerLlmRoutes } from './shells/llm/gateway.js';
+import { registerMcpRoutes } from './shells/mcp/gateway.js';
 import { probeEnforcement, RunService, type Enforcement } from './shells/run/service.js';
 import { egressTcpServer } from './shells/egress/proxy-server.js';
 import type { Server as HttpServer } from 'node:http';
@@ -443,6 +444,16 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       env: o.env ?? process.env,
       tokens,
     });
+    const mcp = registerMcpRoutes(api, {
+      service: actions,
+      governance: current,
+      config: node.config.mcp,
+      who: async (req) =>
+        runs.identify(req.raw, req.headers.authorization) ??
+        authenticate(auth, current().engine.org, req.headers.authorization),
+      env: o.env ?? process.env,
+      log: (m) => api.log.info(m),
+    });
     const address = await api.listen({ host: o.host ?? host, port: o.port ?? Number(port) });
     const proxy = node.config.egress.listen
       ? await listenProxy(
@@ -468,6 +479,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         egress.closeAll();
         await proxy?.close();
         await api.close();
+        await mcp.close();
         await actions.drain();
         await sweeping;
         stopWaking();

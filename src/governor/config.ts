@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { llmConfigSchema } from './llm-config.js';
+import { mcpConfigSchema } from './mcp-config.js';
 import { AgentOsError } from '../kernel/errors.js';
 import { parseYamlSource, validateDocument } from '../kernel/source/yaml-source.js';
 
@@ -256,6 +257,11 @@ export function configSchema(defaultStream: string) {
         .prefault({})
         .describe(
           'the LLM gateway: OpenAI-compatible /v1/chat/completions and /v1/models, each call an `llm.chat` action on the model (docs/llm.md)',
+        ),
+      mcp: mcpConfigSchema
+        .prefault({})
+        .describe(
+          'the MCP gateway: /mcp (Streamable HTTP) federating these servers, each call an `mcp.<server>.<tool>` action (docs/mcp.md)',
         ),
       runs: runs
         .default({ hostUid: 2_000_000_000, approvalWait: '10m' })

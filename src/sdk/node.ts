@@ -4,7 +4,7 @@
  * kernel socket), else `AGENTOS_URL` — with `AGENTOS_CREDENTIAL` and `AGENTOS_AGENT`.
  */
 import * as http from 'node:http';
-import type { AgentOsClient} from './client.js';
+import type { AgentOsClient } from './client.js';
 import { connect } from './client.js';
 import type { FetchLike } from './http.js';
 

@@ -69,7 +69,7 @@ describe.skipIf(!canSandbox)('fail closed', () => {
       const scope = join('/sys/fs/cgroup/memory/agentos', `d-${sha256(resolve(f.node.data)).slice(0, 16)}`);
       const left = () => (existsSync(scope) ? readdirSync(scope).filter((n) => n.startsWith('run_')) : []);
       expect(left().length).toBeGreaterThan(0);
-      f.daemon = await f.node.serve();
+      f.daemon = await f.serve();
       expect(left()).toEqual([]);
     }
   });
@@ -109,7 +109,7 @@ describe.skipIf(!canSandbox)('fail closed', () => {
         execFileSync('cp', ['-a', `${f.node.data}/.`, mount]);
         execFileSync('mount', ['--bind', mount, f.node.data]);
         try {
-          f.daemon = await f.node.serve();
+          f.daemon = await f.serve();
           const marker = `agentos-fc-${process.pid}-disk`;
           const run = f.spawnRun(
             'worker',

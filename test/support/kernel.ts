@@ -27,7 +27,7 @@ import {
   type AuthDeps,
   type Principal,
 } from '../../src/governor/auth.js';
-import { applyGovernance } from '../../src/governor/governance.js';
+import { applyGovernance, type GovernanceSources } from '../../src/governor/governance.js';
 import { LedgerWriter } from '../../src/governor/ledger-writer.js';
 import { readPolicySources } from '../../src/governor/policy-workspace.js';
 import { SignalService } from '../../src/governor/signal-service.js';
@@ -37,16 +37,21 @@ const example = fileURLToPath(new URL('../../examples/onboarding', import.meta.u
 const HOUR = 3_600_000;
 
 /** Kernels on fresh SQLite files; `closeAll` (an `afterEach`) closes every kernel made since
- * the last call, `dispose` (an `afterAll`) removes their files. */
-export function kernelFixture(options: Partial<Pick<ActionServiceDeps, 'executors'>> = {}) {
+ * the last call, `dispose` (an `afterAll`) removes their files. `sources` replaces the example
+ * organisation and its policies. */
+export function kernelFixture(
+  fixtureOptions: Partial<Pick<ActionServiceDeps, 'executors'>> & { sources?: GovernanceSources } = {},
+) {
+  const { sources, ...options } = fixtureOptions;
   const tmp = mkdtempSync(join(tmpdir(), 'agentos-service-'));
   const closers: (() => Promise<void>)[] = [];
   let n = 0;
   const reader = new FsSourceReader();
-  const sourcesP = (async () => ({
-    org: { file: 'org.yaml', text: await reader.read(join(example, 'org.yaml')) },
-    policies: await readPolicySources(reader, [join(example, 'policies')]),
-  }))();
+  const sourcesP = (async (): Promise<GovernanceSources> =>
+    sources ?? {
+      org: { file: 'org.yaml', text: await reader.read(join(example, 'org.yaml')) },
+      policies: await readPolicySources(reader, [join(example, 'policies')]),
+    })();
 
   async function kernel() {
     const file = join(tmp, `k-${++n}.db`);
@@ -94,7 +99,7 @@ export function kernelFixture(options: Partial<Pick<ActionServiceDeps, 'executor
       for await (const r of store.ledger.read(type ? { type } : {})) out.push(r);
       return out;
     };
-    return { store, file, clock, actions, signals, agent, person, records, auth, org, writer };
+    return { store, file, clock, actions, signals, agent, person, records, auth, org, writer, governance };
   }
 
   const closeAll = async (): Promise<void> => {

@@ -98,6 +98,7 @@ export class RunFixture {
   ) {}
 
   daemon!: Daemon;
+  private env: Readonly<Record<string, string>> = {};
 
   static async start(prefix: string, env: Readonly<Record<string, string>> = {}): Promise<RunFixture> {
     const web = http.createServer((req, res) => {
@@ -143,8 +144,14 @@ export class RunFixture {
     );
     f.ownerToken = f.node.token('ann@run.test', 'viewer');
     f.adminToken = f.node.token('cy@run.test', 'admin');
-    f.daemon = await f.node.serve({ LOCAL_LLM_KEY: LLM_KEY, ...env });
+    f.env = { LOCAL_LLM_KEY: LLM_KEY, ...env };
+    f.daemon = await f.serve();
     return f;
+  }
+
+  /** Starts (again) the daemon on the fixture's data directory, with the fixture's environment. */
+  serve(): Promise<Daemon> {
+    return this.node.serve(this.env);
   }
 
   /** A fresh workspace the sandbox may write (owned by its host uid when tests run as root). */

@@ -16,6 +16,7 @@ import { addHistoryCommands } from './history-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
 import { addRunCommands } from './run-commands.js';
+import { addMcpCommand } from './mcp-command.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addClientCommands(program, io);
   addApplyCommands(program, io);
   addRunCommands(program, io, setExit);
+  addMcpCommand(program, io, setExit);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
