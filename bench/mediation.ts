@@ -3,6 +3,8 @@
  *
  * - spawn: a bare `spawn` of a command vs the same command started in the sandbox (bubblewrap namespaces,
  *   the seccomp filter on a file descriptor); the difference is the time added per spawn.
+ * - mcp: a `tools/call` of server-filesystem's `read_text_file` over stdio, directly vs through
+ *   `agentos mcp` (the action decided and recorded by a real daemon before the call, its outcome after).
  * - egress: an HTTP GET to a loopback server, directly vs through a real daemon's egress proxy (the
  *   `http.request` action decided and recorded, then `net.connect` on the loopback address, then forwarded).
  *
@@ -14,6 +16,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createAgentCredential, initDataDir, startDaemon } from '../src/root.js';
 import { runSandboxed } from '../src/adapters/sandbox-linux/bwrap.js';
 import { hostArch } from '../src/adapters/sandbox-linux/host-arch.js';
@@ -26,6 +30,7 @@ const quick = argv.includes('--quick');
 const write = argv.includes('--write') || !quick;
 const SPAWNS = quick ? 30 : 200;
 const EGRESS = quick ? 50 : 500;
+const MCP_CALLS = quick ? 50 : 500;
 const WARM = quick ? 5 : 20;
 
 /** Milliseconds per call: median, p99, mean. */
@@ -203,6 +208,88 @@ async function benchEgress(): Promise<Comparison> {
   }
 }
 
+async function benchMcp(): Promise<Comparison> {
+  const filesystem = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentos-bench-mcp-'));
+  const files = path.join(dir, 'files');
+  mkdirSync(files);
+  writeFileSync(path.join(files, 'notes.txt'), 'x'.repeat(1024));
+  const data = path.join(dir, 'data');
+  await initDataDir(data);
+  writeFileSync(
+    path.join(data, 'org.yaml'),
+    `apiVersion: agentos/v1
+kind: Organization
+metadata: { name: bench }
+departments:
+  - { id: eng, name: Engineering }
+people:
+  - { id: ann@bench.test, name: Ann, department: eng }
+agents:
+  - { id: coder, owner: ann@bench.test, department: eng, autonomy: 3 }
+`,
+  );
+  writeFileSync(
+    path.join(data, 'policies', 'mcp.yaml'),
+    `apiVersion: agentos/v1
+kind: Policy
+metadata: { name: mcp }
+scope: { department: eng }
+rules:
+  - { id: reads, effect: allow, action: "mcp.filesystem.*", when: { mcp.readOnly: true } }
+`,
+  );
+  const { secret } = await createAgentCredential(data, 'coder');
+  const daemon = await startDaemon({ dataDir: data });
+  const direct = new Client({ name: 'bench', version: '1' });
+  const governed = new Client({ name: 'bench', version: '1' });
+  try {
+    await direct.connect(
+      new StdioClientTransport({ command: process.execPath, args: [filesystem, files], stderr: 'ignore' }),
+    );
+    await governed.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [
+          path.resolve('bin/agentos.js'),
+          'mcp',
+          '--agent',
+          'coder',
+          '--',
+          process.execPath,
+          filesystem,
+          files,
+        ],
+        env: { PATH: process.env.PATH ?? '', AGENTOS_URL: daemon.url, AGENTOS_CREDENTIAL: secret },
+        stderr: 'ignore',
+      }),
+    );
+    const call = (client: Client) => async (): Promise<void> => {
+      const r = await client.callTool({
+        name: 'read_text_file',
+        arguments: { path: path.join(files, 'notes.txt') },
+      });
+      if (r.isError) throw new Error(`read_text_file: ${JSON.stringify(r.content)}`);
+    };
+    const [d, m] = await interleaved(MCP_CALLS, WARM, call(direct), call(governed));
+    const ds = side(d);
+    const ms = side(m);
+    return {
+      name: 'mcp',
+      what: "`tools/call` of server-filesystem's `read_text_file` (1 KiB) over stdio: the server directly vs through `agentos mcp` (submit, decided and recorded by a real daemon on SQLite with group commit, the call, the outcome reported and recorded)",
+      direct: ds,
+      mediated: ms,
+      target: '≤ 1.2× direct (p50)',
+      met: ms.p50ms / ds.p50ms <= 1.2,
+    };
+  } finally {
+    await direct.close();
+    await governed.close();
+    await daemon.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function render(m: Machine, rows: readonly Comparison[]): string {
   const f = (ms: number) => `${ms.toFixed(2)} ms`;
   const lines = [
@@ -231,6 +318,7 @@ async function main(): Promise<void> {
   const m = machine();
   const rows: Comparison[] = [];
   rows.push(await benchSpawn());
+  rows.push(await benchMcp());
   rows.push(await benchEgress());
   const md = render(m, rows);
   process.stdout.write(md);

@@ -123,9 +123,14 @@ describe('agentos mcp (the stdio wrapper)', () => {
     });
     expect(r.isError).toBeFalsy();
     expect(text(r)).toContain('hello over stdio');
-    const executed = (await actions('executed')).filter(
-      (a) => a.request.action === 'mcp.filesystem.read_text_file',
-    );
+    // the outcome is reported while the client already has its answer: wait for it to land
+    let executed: Listed[] = [];
+    for (let i = 0; i < 100 && executed.length === 0; i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 50));
+      executed = (await actions('executed')).filter(
+        (a) => a.request.action === 'mcp.filesystem.read_text_file',
+      );
+    }
     expect(executed).toHaveLength(1);
     const one = await api(`/v1/actions/${executed[0]?.id ?? ''}`, admin);
     expect(one.outcome).toEqual({ isError: false, content: 1, bytes: expect.any(Number) as number });

@@ -44,9 +44,10 @@ export async function runStdioWrapper(o: StdioWrapperOptions): Promise<void> {
     // start the server before answering the client: a command that does not start fails here, plainly
     await upstream.connect();
     const client = connect({ url: o.url, credential: o.credential, agent: o.agent });
+    const pending = new Set<Promise<void>>();
     const server = governedServer({
       upstreams: [upstream],
-      governor: clientGovernor(client, o.agent, o.waitMs),
+      governor: clientGovernor(client, o.agent, o.waitMs, pending),
       prefixed: false,
     });
     const transport = new StdioServerTransport(o.stdin, o.stdout);
@@ -58,6 +59,7 @@ export async function runStdioWrapper(o: StdioWrapperOptions): Promise<void> {
     await server.connect(transport);
     await ended;
     await server.close();
+    await Promise.all(pending);
   } finally {
     await upstream.close();
   }
@@ -67,7 +69,12 @@ export async function runStdioWrapper(o: StdioWrapperOptions): Promise<void> {
  * Decides through the daemon's API. `tools/list` is not filtered: `POST /v1/explain` is for people only
  * (an agent may not probe the policy), so the wrapper lists every tool and each call is decided.
  */
-function clientGovernor(client: AgentOsClient, agent: string, waitMs: number): McpGovernor {
+function clientGovernor(
+  client: AgentOsClient,
+  agent: string,
+  waitMs: number,
+  pending: Set<Promise<void>>,
+): McpGovernor {
   return {
     listable: () => Promise.resolve(true),
     async govern(a, run, onWait, stop) {
@@ -101,10 +108,26 @@ function clientGovernor(client: AgentOsClient, agent: string, waitMs: number): M
         await client.report(view.id, { error }, Date.now() - started);
         throw e;
       }
-      await client.report(view.id, { outcome: result.outcome as JsonValue }, Date.now() - started);
+      // the decision was recorded before the call; the outcome is recorded while the client already has
+      // its answer (a shutdown waits for the reports still on their way)
+      const reported = client
+        .report(view.id, { outcome: result.outcome as JsonValue }, Date.now() - started)
+        .then(
+          () => undefined,
+          (e: unknown) => onReportFailed(view.id, e),
+        );
+      pending.add(reported);
+      void reported.finally(() => pending.delete(reported));
       return { ran: true, value: result.value };
     },
   };
+}
+
+/** A report the daemon did not take: said on stderr (stdout is the MCP channel). */
+function onReportFailed(action: string, e: unknown): void {
+  process.stderr.write(
+    `agentos mcp: the outcome of \`${action}\` could not be reported: ${e instanceof Error ? e.message : String(e)}\n`,
+  );
 }
 
 /** The refusal line for an action as the API shows it (the same words as the daemon's gateways). */
