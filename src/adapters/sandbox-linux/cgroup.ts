@@ -240,6 +240,19 @@ export async function reapStaleRuns(support: CgroupSupport, scope: string): Prom
   return reaped;
 }
 
+/** Removes a daemon's (empty) parent cgroup when it closes; one that still holds runs is left alone. */
+export function removeScope(support: CgroupSupport, scope: string): void {
+  if (support.kind === 'none') return;
+  const roots = support.kind === 'v2' ? [support.root] : Object.values(support.roots);
+  for (const root of roots) {
+    try {
+      rmdirSync(join(root, PARENT, scope));
+    } catch {
+      // not there, or not empty
+    }
+  }
+}
+
 function enableControllers(dir: string): void {
   const available = read(join(dir, 'cgroup.controllers')).split(/\s+/);
   const want = ['memory', 'pids', 'cpu'].filter((c) => available.includes(c));

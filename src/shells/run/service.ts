@@ -13,7 +13,12 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { cgroupSupport, reapStaleRuns, type CgroupSupport } from '../../adapters/sandbox-linux/cgroup.js';
+import {
+  cgroupSupport,
+  reapStaleRuns,
+  removeScope,
+  type CgroupSupport,
+} from '../../adapters/sandbox-linux/cgroup.js';
 import { hostArch } from '../../adapters/sandbox-linux/host-arch.js';
 import { probeBwrap, probeLandlock, probeSocat, type Probe } from '../../adapters/sandbox-linux/probe.js';
 import { Sandbox, type SandboxExit } from '../../adapters/sandbox-linux/sandbox.js';
@@ -236,6 +241,7 @@ export class RunService {
     const runs = [...this.live.values()];
     for (const run of runs) this.kill(run);
     await Promise.all(runs.map((r) => r.sandbox.wait()));
+    removeScope(this.o.enforcement.cgroups, this.o.scope);
   }
 
   /** The host uid sandboxes run as: the configured one when the kernel is root, else the kernel's own. */
