@@ -310,6 +310,20 @@ function render(m: Machine, rows: readonly Comparison[]): string {
     );
   }
   lines.push('', ...rows.map((r) => `- **${r.name}**: ${r.what}; ${r.direct.n} calls each side.`), '');
+  lines.push(
+    '## Reading the ratios',
+    '',
+    '- What mediation adds to an MCP call or an egress request is a fixed cost per call, independent of',
+    '  what the call does: the decision is recorded durably before the call (a round trip to the daemon,',
+    '  `action.requested` + `action.decided` and the action row committed) and the outcome after. A ratio',
+    '  against a tool that answers in about a millisecond is therefore large; against a tool that takes T ms',
+    '  it is (T + added) / T, so the 1.2× target holds for tools taking at least five times the added p50.',
+    '- An egress request to a non-public address (these loopback fixtures) is two actions, `http.request` and',
+    '  `net.connect`; a public address needs only the first.',
+    '- Spawn: both sides fork this benchmark process, whose size (the daemon and its parsers are loaded for',
+    '  the other rows) makes even the bare spawn cost several milliseconds.',
+    '',
+  );
   return lines.join('\n');
 }
 
