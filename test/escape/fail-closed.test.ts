@@ -1,7 +1,7 @@
 /**
  * Fail closed (issue 5 §5), for real: kill the daemon and the sandboxed run dies with it (nothing left
  * running unsupervised, its sockets dead); kill `agentos run` and the sandbox dies; fill the disk under the
- * ledger and the egress gateway refuses instead of forwarding (no record, no request). Processes are found
+ * ledger and the egress and LLM gateways refuse instead of forwarding, and no run starts (no record, no request). Processes are found
  * on the host by a marker in their command line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -97,7 +97,7 @@ describe.skipIf(!canSandbox)('fail closed', () => {
   });
 
   it.skipIf(!isRoot)(
-    'a full disk under the ledger: the egress gateway refuses, nothing is forwarded',
+    'a full disk under the ledger: the egress and LLM gateways refuse, nothing is forwarded, no run starts',
     async () => {
       const f = await fixture('agentos-fc-disk-');
       // the daemon's data directory on its own small tmpfs, so the test can fill it
@@ -113,11 +113,17 @@ describe.skipIf(!canSandbox)('fail closed', () => {
           const marker = `agentos-fc-${process.pid}-disk`;
           const run = f.spawnRun(
             'worker',
-            looping(marker, `curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:${f.webPort}/tick`),
+            looping(
+              marker,
+              `curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:${f.webPort}/tick; ` +
+                `curl -s -o /dev/null -w 'llm %{http_code}\\n' -H "authorization: Bearer $OPENAI_API_KEY" ` +
+                `-H 'content-type: application/json' -d '{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}' ` +
+                '$OPENAI_BASE_URL/chat/completions',
+            ),
           );
           let out = '';
           run.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-          await until(() => out.includes('200'));
+          await until(() => out.includes('\n200\n') && out.includes('llm 200'));
           // fill the disk
           const filler = openSync(join(f.node.data, 'filler'), 'w');
           const chunk = Buffer.alloc(1024 * 1024);
@@ -131,11 +137,19 @@ describe.skipIf(!canSandbox)('fail closed', () => {
           const seen = out.length;
           await until(() => /\b(5\d\d|403)\b/.test(out.slice(seen)));
           const hitsThen = f.hits.length;
+          const llmThen = f.llmCalls.length;
           const before = out.length;
-          await until(() => out.slice(before).split('\n').filter(Boolean).length >= 5);
-          // every request after the disk filled was refused, none reached the fixture
-          expect(out.slice(before).split('\n').filter(Boolean)).not.toContain('200');
+          await until(() => out.slice(before).split('\n').filter(Boolean).length >= 6);
+          // every request after the disk filled was refused by both gateways, none reached an upstream
+          const after = out.slice(before).split('\n').filter(Boolean);
+          expect(after).not.toContain('200');
+          expect(after).not.toContain('llm 200');
           expect(f.hits.length).toBe(hitsThen);
+          expect(f.llmCalls.length).toBe(llmThen);
+          // and no new run starts: agent.run cannot be recorded
+          const refused = await f.sh('worker', 'echo started');
+          expect(refused.code).not.toBe(0);
+          expect(refused.stdout).not.toContain('started');
           run.kill('SIGKILL');
           await until(() => pidsWith(marker).length === 0);
           await f.daemon.stop('SIGKILL');
