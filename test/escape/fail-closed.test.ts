@@ -1,8 +1,8 @@
 /**
  * Fail closed (issue 5 §5), for real: kill the daemon and the sandboxed run dies with it (nothing left
  * running unsupervised, its sockets dead); kill `agentos run` and the sandbox dies; fill the disk under the
- * ledger and the egress and LLM gateways refuse instead of forwarding, and no run starts (no record, no request). Processes are found
- * on the host by a marker in their command line.
+ * ledger and the egress and LLM gateways refuse instead of forwarding, and no run starts (no record, no
+ * request). Processes are found on the host by a marker in their command line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
