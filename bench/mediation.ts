@@ -122,9 +122,8 @@ async function benchSpawn(): Promise<Comparison> {
   };
 }
 
-/** A data directory with one agent allowed to reach `port` on loopback through the proxy. */
-async function egressNode(port: number): Promise<{ dir: string; credential: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'agentos-bench-mediation-'));
+/** A data directory whose org has one agent, `agent`, under `policy` (rules scoped to its department). */
+async function benchNode(dir: string, agent: string, rules: string): Promise<string> {
   await initDataDir(dir);
   writeFileSync(
     path.join(dir, 'org.yaml'),
@@ -136,23 +135,33 @@ departments:
 people:
   - { id: ann@bench.test, name: Ann, department: eng }
 agents:
-  - { id: fetcher, owner: ann@bench.test, department: eng, autonomy: 3 }
+  - { id: ${agent}, owner: ann@bench.test, department: eng, autonomy: 3 }
 `,
   );
   writeFileSync(
-    path.join(dir, 'policies', 'egress.yaml'),
+    path.join(dir, 'policies', 'bench.yaml'),
     `apiVersion: agentos/v1
 kind: Policy
-metadata: { name: egress }
+metadata: { name: bench }
 scope: { department: eng }
 rules:
-  - { id: web, effect: allow, action: http.request, resource: "http://127.0.0.1:${port}/**" }
+${rules}`,
+  );
+  return (await createAgentCredential(dir, agent)).secret;
+}
+
+/** A data directory with one agent allowed to reach `port` on loopback through the proxy. */
+async function egressNode(port: number): Promise<{ dir: string; credential: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentos-bench-mediation-'));
+  const credential = await benchNode(
+    dir,
+    'fetcher',
+    `  - { id: web, effect: allow, action: http.request, resource: "http://127.0.0.1:${port}/**" }
   - { id: web-address, effect: allow, action: net.connect, resource: "127.0.0.1:${port}" }
 `,
   );
   appendFileSync(path.join(dir, 'agentos.yaml'), '\negress: { listen: 127.0.0.1:0 }\n');
-  const { secret } = await createAgentCredential(dir, 'fetcher');
-  return { dir, credential: secret };
+  return { dir, credential };
 }
 
 /** One GET, resolved once the whole body has arrived. */
@@ -215,31 +224,11 @@ async function benchMcp(): Promise<Comparison> {
   mkdirSync(files);
   writeFileSync(path.join(files, 'notes.txt'), 'x'.repeat(1024));
   const data = path.join(dir, 'data');
-  await initDataDir(data);
-  writeFileSync(
-    path.join(data, 'org.yaml'),
-    `apiVersion: agentos/v1
-kind: Organization
-metadata: { name: bench }
-departments:
-  - { id: eng, name: Engineering }
-people:
-  - { id: ann@bench.test, name: Ann, department: eng }
-agents:
-  - { id: coder, owner: ann@bench.test, department: eng, autonomy: 3 }
-`,
+  const secret = await benchNode(
+    data,
+    'coder',
+    '  - { id: reads, effect: allow, action: "mcp.filesystem.*", when: { mcp.readOnly: true } }\n',
   );
-  writeFileSync(
-    path.join(data, 'policies', 'mcp.yaml'),
-    `apiVersion: agentos/v1
-kind: Policy
-metadata: { name: mcp }
-scope: { department: eng }
-rules:
-  - { id: reads, effect: allow, action: "mcp.filesystem.*", when: { mcp.readOnly: true } }
-`,
-  );
-  const { secret } = await createAgentCredential(data, 'coder');
   const daemon = await startDaemon({ dataDir: data });
   const direct = new Client({ name: 'bench', version: '1' });
   const governed = new Client({ name: 'bench', version: '1' });

@@ -24,9 +24,15 @@ import {
 import { LedgerWriter } from './governor/ledger-writer.js';
 import { readPolicySources } from './governor/policy-workspace.js';
 import type { KeyRotatedBody } from './kernel/ledger/bodies.js';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ActionService } from './governor/action-service.js';
-import { authenticate, createCredential, createToken, type AuthDeps } from './governor/auth.js';
+import {
+  authenticate,
+  createCredential,
+  createToken,
+  type AuthDeps,
+  type Principal,
+} from './governor/auth.js';
 import { orgFromContent } from './governor/governance.js';
 import { LiveGovernance, type Allow } from './governor/live-governance.js';
 import { SignalService } from './governor/signal-service.js';
@@ -428,6 +434,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const stopWaking = node.writer.onCommit(() => webhooks.wake());
     await webhooks.start(node.writer.head.seq);
     const [host = '127.0.0.1', port = '7070'] = node.config.listen.split(':');
+    // who calls a gateway: a run's agent on its own socket, else whoever the Authorization header names
+    const gatewayCaller = async (req: FastifyRequest): Promise<Principal> =>
+      runs.identify(req.raw, req.headers.authorization) ??
+      authenticate(auth, current().engine.org, req.headers.authorization);
     // the LLM gateway: today's token spend replayed from the ledger, so budgets survive a restart
     const tokens = new TokenLedger(systemClock);
     await tokens.seed(
@@ -438,9 +448,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       service: actions,
       governance: current,
       config: node.config.llm,
-      who: async (req) =>
-        runs.identify(req.raw, req.headers.authorization) ??
-        authenticate(auth, current().engine.org, req.headers.authorization),
+      who: gatewayCaller,
       env: o.env ?? process.env,
       tokens,
     });
@@ -448,9 +456,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       service: actions,
       governance: current,
       config: node.config.mcp,
-      who: async (req) =>
-        runs.identify(req.raw, req.headers.authorization) ??
-        authenticate(auth, current().engine.org, req.headers.authorization),
+      who: gatewayCaller,
       env: o.env ?? process.env,
       log: (m) => api.log.info(m),
     });

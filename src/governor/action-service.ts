@@ -376,15 +376,7 @@ export class ActionService {
     result: { outcome: JsonValue } | { error: { code: string; message: string } },
     durationMs: number,
   ): Promise<ActionView> {
-    const stored = await this.deps.store.actions.get(id);
-    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
-    await this.allow(who, 'actions.submit', { agent: stored.agent });
-    if (stored.status !== 'allowed') {
-      throw new AgentOsError(
-        'AOS_CONFLICT',
-        `action \`${id}\` is ${stored.status}, not allowed: nothing to report`,
-      );
-    }
+    const stored = await this.allowedFor(who, id, 'report');
     const executor = this.executorOf(JSON.parse(stored.request) as ActionRequest);
     if (executor) {
       throw new AgentOsError(
@@ -406,16 +398,22 @@ export class ActionService {
     result: { outcome: JsonValue } | { error: { code: string; message: string } },
     durationMs: number,
   ): Promise<ActionView> {
+    const stored = await this.allowedFor(who, id, 'complete');
+    return this.finish(stored, `gateway:${gateway}`, result, durationMs);
+  }
+
+  /** The stored action `id` of an agent `who` may act for, which must be `allowed` to be reported or completed. */
+  private async allowedFor(who: Principal, id: string, what: 'report' | 'complete'): Promise<StoredAction> {
     const stored = await this.deps.store.actions.get(id);
     if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no action \`${id}\``);
     await this.allow(who, 'actions.submit', { agent: stored.agent });
     if (stored.status !== 'allowed') {
       throw new AgentOsError(
         'AOS_CONFLICT',
-        `action \`${id}\` is ${stored.status}, not allowed: nothing to complete`,
+        `action \`${id}\` is ${stored.status}, not allowed: nothing to ${what}`,
       );
     }
-    return this.finish(stored, `gateway:${gateway}`, result, durationMs);
+    return stored;
   }
 
   /** Records how an allowed action ended and stores it `executed` or `failed`. */

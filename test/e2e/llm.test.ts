@@ -5,31 +5,15 @@
  * Messages API. Each refusal checks the upstream saw nothing.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateMacKey,
-  generateSigningKeyPair,
-  NodeMacKeys,
-  nodeHasher,
-  NodeSigner,
-  nodeSecrets,
-} from '../../src/adapters/crypto.js';
-import { UlidSource } from '../../src/adapters/ids.js';
-import { openSqliteStore } from '../../src/adapters/store-sqlite/store.js';
-import { ActionService } from '../../src/governor/action-service.js';
-import { authenticate, createCredential, createToken, type AuthDeps } from '../../src/governor/auth.js';
-import { applyGovernance } from '../../src/governor/governance.js';
-import { LedgerWriter } from '../../src/governor/ledger-writer.js';
-import type { StandingSignal } from '../../src/governor/store.js';
+import { authenticate, createCredential, createToken } from '../../src/governor/auth.js';
 import type { LedgerRecord } from '../../src/kernel/ledger/record.js';
 import { TokenLedger } from '../../src/shells/llm/budget.js';
 import { llmConfigSchema } from '../../src/governor/llm-config.js';
 import { registerLlmRoutes } from '../../src/shells/llm/gateway.js';
+import { kernelFixture } from '../support/kernel.js';
 import { closedPort, listenLoopback } from '../support/loopback.js';
 
 const ORG = `apiVersion: agentos/v1
@@ -196,7 +180,9 @@ const anthropicHits: Hit[] = [];
 let openaiUrl = '';
 let anthropicUrl = '';
 const upstreams: http.Server[] = [];
-const tmp = mkdtempSync(join(tmpdir(), 'agentos-llm-'));
+const kernels = kernelFixture({
+  sources: { org: { file: 'org.yaml', text: ORG }, policies: [{ file: 'models.yaml', text: POLICY }] },
+});
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -209,55 +195,19 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
+  await kernels.closeAll();
   openaiHits.length = 0;
   anthropicHits.length = 0;
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const s of upstreams) s.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await kernels.dispose();
 });
-
-let n = 0;
 
 /** A real kernel with the test org and policy, and the gateway on loopback in front of it. */
 async function gateway(options: { openaiBase?: string } = {}) {
-  const store = openSqliteStore({ file: join(tmp, `k-${++n}.db`) });
-  await store.migrate();
-  const clock = { t: Date.UTC(2026, 10, 22, 9), now: () => clock.t };
-  const writer = await LedgerWriter.open({
-    store: store.ledger,
-    stream: 'node-a',
-    macKeys: new NodeMacKeys({ m: generateMacKey() }, 'm'),
-    signer: new NodeSigner({ s: generateSigningKeyPair().privateKeyPem }, 's'),
-    hasher: nodeHasher,
-    clock,
-    checkpoints: { everyRecords: 1000, everyMs: 36_000_000 },
-  });
-  const ids = new UlidSource();
-  const governance = await applyGovernance(
-    { versions: store.versions, ledger: writer, hasher: nodeHasher, clock, ids },
-    { org: { file: 'org.yaml', text: ORG }, policies: [{ file: 'models.yaml', text: POLICY }] },
-  );
-  const board = new Map<string, StandingSignal>();
-  const actions = new ActionService({
-    store,
-    ledger: writer,
-    ids,
-    clock,
-    hasher: nodeHasher,
-    governance: () => governance,
-    signals: board,
-  });
-  const auth: AuthDeps = {
-    tokens: store.tokens,
-    credentials: store.credentials,
-    hasher: nodeHasher,
-    ids,
-    clock,
-    secrets: nodeSecrets,
-  };
-  const org = governance.engine.org;
+  const { store, clock, actions, auth, org, governance, records } = await kernels.kernel();
   const config = llmConfigSchema.parse({
     providers: [
       {
@@ -288,18 +238,10 @@ async function gateway(options: { openaiBase?: string } = {}) {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   closers.push(async () => {
     await app.close();
-    await writer.close();
-    await store.close();
   });
   const client = async (agent: string) => {
     const secret = (await createCredential(auth, org, agent)).secret;
     return { secret, openai: new OpenAI({ baseURL: `${url}/v1`, apiKey: secret, maxRetries: 0 }) };
-  };
-  const records = async (type?: LedgerRecord['type']) => {
-    await writer.flush();
-    const out: LedgerRecord[] = [];
-    for await (const r of store.ledger.read(type ? { type } : {})) out.push(r);
-    return out;
   };
   return { url, client, records, tokens, clock, org, store, auth };
 }
