@@ -381,7 +381,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       governance: current,
       egress,
       api: (req, res) => api.routing(req, res),
-      hide: [o.dataDir],
+      hide: [resolve(o.dataDir)],
+      // Agent OS's installation (this file is dist/root.js): the SDK runs may import, wherever it lives
+      expose: [fileURLToPath(new URL('..', import.meta.url)).replace(/\/+$/, '')],
       hostUid: node.config.runs.hostUid,
       enforcement,
       approvalWaitMs: parseDuration(node.config.runs.approvalWait) ?? 600_000,

@@ -40,7 +40,12 @@ export interface SandboxSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly sockets: readonly SocketBind[];
   readonly relays: readonly Relay[];
-  /** More host paths to cover with an empty tmpfs (the kernel's data directory). */
+  /**
+   * Host paths shown read-only at their own path even when a cover hides them (Agent OS's installation,
+   * so its SDK and examples are there wherever it is installed).
+   */
+  readonly expose: readonly string[];
+  /** More host paths to cover with an empty tmpfs (the kernel's data directory); they win over `expose`. */
   readonly hide: readonly string[];
   readonly limits: CgroupLimits;
   readonly cgroups: CgroupSupport;
@@ -213,10 +218,13 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   // the base `--chdir /tmp` goes: this sandbox works in the workspace
   const chdir = args.indexOf('--chdir');
   if (chdir >= 0) args.splice(chdir, 2);
-  const hidden = [...ALWAYS_HIDDEN, homedir(), ...spec.hide].filter(
-    (p, i, all) => all.indexOf(p) === i && existsSync(p) && !lstatSync(p).isSymbolicLink(),
-  );
-  for (const p of hidden) args.push('--tmpfs', p);
+  const usable = (p: string, i: number, all: readonly string[]): boolean =>
+    all.indexOf(p) === i && existsSync(p) && !lstatSync(p).isSymbolicLink();
+  // first the covers every sandbox gets, then what is shown again read-only (Agent OS's own files, which
+  // may sit under /tmp or a home), then the covers of this kernel's own paths, which win over both
+  for (const p of [...ALWAYS_HIDDEN, homedir()].filter(usable)) args.push('--tmpfs', p);
+  for (const p of spec.expose.filter(usable)) args.push('--ro-bind', p, p);
+  for (const p of spec.hide.filter(usable)) args.push('--tmpfs', p);
   args.push('--dir', '/run/agentos');
   for (const s of spec.sockets) args.push('--ro-bind', s.source, s.target);
   // the same path inside as outside, so paths a tool prints mean the same thing to its caller

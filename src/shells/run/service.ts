@@ -88,6 +88,8 @@ export interface RunServiceOptions {
   readonly api: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   /** Host paths covered inside every sandbox (the data directory). */
   readonly hide: readonly string[];
+  /** Host paths shown read-only inside every sandbox (Agent OS's installation: the SDK). */
+  readonly expose: readonly string[];
   /** The host uid sandboxes run as when the kernel is root. */
   readonly hostUid: number;
   /** What the machine can enforce (probed once by the daemon). */
@@ -334,6 +336,7 @@ export class RunService {
           { port: RELAY_PORTS.egress, socket: `${SOCKET_DIR}/egress.sock` },
         ],
         hide: this.o.hide,
+        expose: this.o.expose,
         limits: { memoryBytes: limits.memory, pids: limits.pids, cpu: limits.cpu },
         cgroups: this.o.enforcement.cgroups,
         hostUid: uid,
