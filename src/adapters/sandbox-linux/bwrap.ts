@@ -32,8 +32,14 @@ export interface SandboxResult {
 /** The uid and gid the agent runs as inside the sandbox (`nobody`). */
 export const SANDBOX_ID = 65534;
 
-/** The bwrap arguments that build the sandbox (without `--seccomp` and the command). */
-export function sandboxArgs(opts: { disableUserns?: boolean | undefined } = {}): string[] {
+/**
+ * The bwrap arguments that build the sandbox (without `--seccomp` and the command); the command starts in
+ * `chdir` (default `/tmp`; null: the caller says where).
+ */
+export function sandboxArgs(
+  opts: { disableUserns?: boolean | undefined; chdir?: string | null } = {},
+): string[] {
+  const chdir = opts.chdir === undefined ? '/tmp' : opts.chdir;
   return [
     '--unshare-all',
     '--unshare-user',
@@ -55,8 +61,7 @@ export function sandboxArgs(opts: { disableUserns?: boolean | undefined } = {}):
     '/tmp',
     '--die-with-parent',
     '--new-session',
-    '--chdir',
-    '/tmp',
+    ...(chdir === null ? [] : ['--chdir', chdir]),
   ];
 }
 

@@ -153,22 +153,12 @@ export class Sandbox {
     return new Sandbox(child, cgroup);
   }
 
-  /** The sandbox's pid on the host (the cgroup-joining shell, which became bwrap). */
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   get stdout(): Readable {
     return this.child.stdout as Readable;
   }
 
   get stderr(): Readable {
     return this.child.stderr as Readable;
-  }
-
-  /** Whether stop/cont/kill reach every process of the run (a cgroup), or only bwrap's process tree. */
-  get hasCgroup(): boolean {
-    return this.cgroup !== undefined;
   }
 
   /** Resolves when the run has ended and its cgroup is gone. */
@@ -214,10 +204,7 @@ export class Sandbox {
 
 /** bwrap's arguments for `spec`, without the seccomp descriptor and the command. */
 export function bwrapArgs(spec: SandboxSpec): string[] {
-  const args = sandboxArgs();
-  // the base `--chdir /tmp` goes: this sandbox works in the workspace
-  const chdir = args.indexOf('--chdir');
-  if (chdir >= 0) args.splice(chdir, 2);
+  const args = sandboxArgs({ chdir: null }); // this sandbox works in the workspace (below)
   const usable = (p: string, i: number, all: readonly string[]): boolean =>
     all.indexOf(p) === i && existsSync(p) && !lstatSync(p).isSymbolicLink();
   // first the covers every sandbox gets, then what is shown again read-only (Agent OS's own files, which

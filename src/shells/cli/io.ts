@@ -11,7 +11,7 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** Writes text to a stream, waiting when it is full (backpressure). */
-export async function write(stream: Writable, text: string): Promise<void> {
+/** Writes text (or bytes) to a stream, waiting when it is full (backpressure). */
+export async function write(stream: Writable, text: string | Uint8Array): Promise<void> {
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }

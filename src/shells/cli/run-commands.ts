@@ -62,7 +62,7 @@ export function addRunCommands(program: Command, io: CliIo, setExit: (code: numb
       if (!Number.isInteger(uid) || uid < 1)
         throw new AgentOsError('AOS_USAGE', `--uid must be a uid, not \`${opts.uid ?? ''}\``);
       const root = process.getuid?.() === 0;
-      const e = await probeEnforcement(root ? uid : undefined);
+      const e = await probeEnforcement(root ? uid : undefined, { landlock: true });
       if (opts.json) {
         const { level, missing, probes } = e;
         await write(io.stdout, `${JSON.stringify({ level, missing, probes }, null, 2)}\n`);
@@ -130,7 +130,7 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
       case 'started':
         break;
       case 'output':
-        await write(l.fd === 1 ? io.stdout : io.stderr, Buffer.from(l.data, 'base64') as unknown as string);
+        await write(l.fd === 1 ? io.stdout : io.stderr, Buffer.from(l.data, 'base64'));
         break;
       case 'exit':
         if (l.oom) await write(io.stderr, 'agentos: the run went over its memory limit and was killed\n');

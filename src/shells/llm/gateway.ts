@@ -7,9 +7,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { ActionService, ActionView } from '../../governor/action-service.js';
+import type { ActionView } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
-import type { Governance } from '../../governor/governance.js';
 import { mediate, refusal } from '../../governor/mediate.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
 import { parseDuration } from '../../kernel/policy/duration.js';
@@ -19,19 +18,14 @@ import { TokenLedger } from './budget.js';
 import { chatRequestSchema, type CallSummary, type ChatRequest } from './chat.js';
 import type { LlmConfig } from '../../governor/llm-config.js';
 import { providersOf, type Provider } from './providers.js';
+import type { GatewayDeps } from '../http/gateway-deps.js';
 
 /** The largest chat request body accepted (bytes): long conversations are bigger than the API's 1 MiB. */
 export const LLM_BODY_LIMIT = 8 * 1024 * 1024;
 
 /** What the gateway needs. */
-export interface LlmDeps {
-  readonly service: ActionService;
-  readonly governance: () => Governance;
+export interface LlmDeps extends GatewayDeps {
   readonly config: LlmConfig;
-  /** Authenticates a request (the API's bearer credentials, or a sandbox's socket). */
-  readonly who: (req: FastifyRequest) => Promise<Principal>;
-  /** Where `${env:NAME}` in provider keys comes from (default: the process's environment). */
-  readonly env?: NodeJS.ProcessEnv;
   /** Today's token counts (default: a new, empty ledger; `TokenLedger.seed` rebuilds one from records). */
   readonly tokens?: TokenLedger;
   /** The clock a new token ledger counts days by (default: the system clock). */

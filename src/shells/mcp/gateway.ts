@@ -9,9 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { expandEnvRefs } from '../../adapters/env-refs.js';
-import type { ActionService } from '../../governor/action-service.js';
 import type { Principal } from '../../governor/auth.js';
-import type { Governance } from '../../governor/governance.js';
 import type { McpConfig } from '../../governor/mcp-config.js';
 import { mediate, refusal } from '../../governor/mediate.js';
 import { AgentOsError, isAgentOsError } from '../../kernel/errors.js';
@@ -19,16 +17,11 @@ import { parseDuration } from '../../kernel/policy/duration.js';
 import { httpStatusFor } from '../http/status.js';
 import { governedServer, resourceOwners, type McpGovernor } from './governed-server.js';
 import { Upstream } from './upstream.js';
+import type { GatewayDeps } from '../http/gateway-deps.js';
 
 /** What the gateway needs. */
-export interface McpDeps {
-  readonly service: ActionService;
-  readonly governance: () => Governance;
+export interface McpDeps extends GatewayDeps {
   readonly config: McpConfig;
-  /** Authenticates a request (the API's bearer credentials, or a sandbox's socket). */
-  readonly who: (req: FastifyRequest) => Promise<Principal>;
-  /** Where `${env:NAME}` in the servers' `env` comes from (default: the process's environment). */
-  readonly env?: NodeJS.ProcessEnv;
   /** Told of an upstream server's stderr and of failures nobody waits for (default: nowhere). */
   readonly log?: (message: string) => void;
 }

@@ -76,7 +76,10 @@ export interface Enforcement {
   /** Why the level is not `os-enforced`, when it is not. */
   readonly missing: readonly string[];
   /** Each probe, as `agentos doctor` prints it. */
-  readonly probes: Readonly<Record<'namespaces' | 'seccomp' | 'relays' | 'cgroups' | 'landlock', Probe>>;
+  readonly probes: Readonly<Record<'namespaces' | 'seccomp' | 'relays' | 'cgroups', Probe>> & {
+    /** Reported by `agentos doctor` only: the sandbox does not rely on it, so the daemon does not ask. */
+    readonly landlock?: Probe;
+  };
 }
 
 /** How the run service is set up. */
@@ -128,7 +131,6 @@ export class RunService {
   private readonly live = new Map<string, LiveRun>();
   /** Connections accepted on a run's kernel socket, and whose they are. */
   private readonly sockets = new WeakMap<Socket, LiveRun>();
-  private readonly revoked = new WeakSet<LiveRun>();
 
   constructor(private readonly o: RunServiceOptions) {}
 
@@ -151,10 +153,10 @@ export class RunService {
     const m = /^Bearer (\S+)$/.exec(header ?? '');
     const given = Buffer.from(m?.[1] ?? '');
     const want = Buffer.from(run.secret);
-    if (this.revoked.has(run) || given.length !== want.length || !timingSafeEqual(given, want)) {
+    if (run.killed || given.length !== want.length || !timingSafeEqual(given, want)) {
       throw new AgentOsError(
         'AOS_UNAUTHENTICATED',
-        this.revoked.has(run)
+        run.killed
           ? `not authenticated: run \`${run.id}\` was killed and its credential revoked`
           : 'not authenticated: send the run credential (`AGENTOS_CREDENTIAL`) as `Authorization: Bearer …`',
       );
@@ -252,8 +254,7 @@ export class RunService {
   }
 
   private kill(run: LiveRun): void {
-    run.killed = true;
-    this.revoked.add(run);
+    run.killed = true; // and with it the run's credential is revoked (`identify`)
     for (const s of run.servers) {
       s.close();
       s.closeAllConnections();
@@ -378,7 +379,10 @@ export class RunService {
  * `partial` is a sandbox without cgroups (no memory, pids or CPU limits, and stop/kill reach only bwrap's
  * process tree); `advisory` is no sandbox at all — and `agentos run` never starts one then.
  */
-export async function probeEnforcement(hostUid: number | undefined): Promise<Enforcement> {
+export async function probeEnforcement(
+  hostUid: number | undefined,
+  { landlock = false }: { landlock?: boolean } = {},
+): Promise<Enforcement> {
   const { namespaces, seccomp } = await probeBwrap(hostUid);
   const socat = probeSocat();
   const cgroups = cgroupSupport();
@@ -390,7 +394,13 @@ export async function probeEnforcement(hostUid: number | undefined): Promise<Enf
           detail:
             cgroups.kind === 'v2' ? `cgroup v2 at ${cgroups.root}` : 'cgroup v1 (memory, pids, freezer)',
         };
-  const probes = { namespaces, seccomp, relays: socat, cgroups: cgroupProbe, landlock: probeLandlock() };
+  const probes = {
+    namespaces,
+    seccomp,
+    relays: socat,
+    cgroups: cgroupProbe,
+    ...(landlock ? { landlock: probeLandlock() } : {}),
+  };
   const sandbox = namespaces.ok && seccomp.ok && socat.ok;
   const missing = (['namespaces', 'seccomp', 'relays', 'cgroups'] as const)
     .filter((k) => !probes[k].ok)
