@@ -133,6 +133,38 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await shot('inbox-refused');
   });
 
+  it('misses no approval made between the inbox snapshot and the live stream', async () => {
+    // The event stream is held at the network until the snapshot is on screen and an approval has been
+    // made in the gap; the inbox must show it once the stream connects (the server sends it no event).
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    await page.route('**/v1/events', async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(tokens.olivia);
+    await page.locator('article.approval', { hasText: 'employee/2002' }).waitFor();
+    await expect(page.locator('#live').textContent()).resolves.toBe('connecting…');
+    const submitted = await fetch(`${daemon.url}/v1/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.payroll}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        agent: 'payroll-bot',
+        action: 'payroll.update',
+        resource: 'employee/3003',
+        args: { salary: 270_000 },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const card = page.locator('article.approval', { hasText: 'employee/3003' });
+    expect(await card.count()).toBe(0);
+    release();
+    await page.locator('#live.on').waitFor();
+    await card.waitFor();
+    await page.unroute('**/v1/events');
+  });
+
   it('pauses an agent from the agents page (and a kill asks first)', async () => {
     await page.getByRole('link', { name: 'Agents' }).click();
     const row = page.locator('tr[data-agent="identity-bot"]');

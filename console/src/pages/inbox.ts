@@ -45,13 +45,35 @@ export async function inboxPage(main: HTMLElement, ctx: PageContext): Promise<vo
     }
   };
   mineOnly.addEventListener('change', render);
-  for (const a of (await api<{ approvals: Approval[] }>('GET', '/v1/approvals')).approvals)
-    approvals.set(a.id, a);
-  render();
+  // The snapshot (pending only) and the stream meet without a gap: each time the stream (re)connects,
+  // the server has subscribed it before answering, so a snapshot taken then misses nothing. Events that
+  // arrive while it loads are held and replayed over it in order, so the last word on each approval wins.
+  let held: Approval[] | undefined;
+  const snapshot = async () => {
+    held = [];
+    let pending: Approval[] | undefined;
+    try {
+      pending = (await api<{ approvals: Approval[] }>('GET', '/v1/approvals')).approvals;
+    } finally {
+      // a failed snapshot keeps what was shown; the held events still apply
+      const replay = held;
+      held = undefined;
+      if (pending) approvals.clear();
+      for (const a of [...(pending ?? []), ...replay]) approvals.set(a.id, a);
+      render();
+    }
+  };
+  // one snapshot at a time: a reconnect during a slow snapshot takes a fresh one after it
+  let loading = snapshot();
+  await loading;
   void follow(
     (e) => {
       if (e.event !== 'approval') return;
       const a = e.data as Approval;
+      if (held) {
+        held.push(a);
+        return;
+      }
       const known = approvals.has(a.id);
       approvals.set(a.id, a);
       if (!known && a.status === 'pending')
@@ -61,6 +83,9 @@ export async function inboxPage(main: HTMLElement, ctx: PageContext): Promise<vo
     (connected) => {
       live.textContent = connected ? '● live' : 'reconnecting…';
       live.classList.toggle('on', connected);
+      if (!connected) return;
+      loading = loading.catch(() => undefined).then(snapshot);
+      loading.catch((err: unknown) => ctx.say(`Approvals not refreshed: ${String(err)}`));
     },
     ctx.signal,
   );
