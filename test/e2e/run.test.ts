@@ -3,7 +3,7 @@
  * exit status come back, starting it is the recorded action `agent.run`, the SDK and HTTP_PROXY tools
  * inside reach the kernel only through the run's sockets, and signals freeze, thaw and kill the run.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../support/daemon.js';
@@ -155,6 +155,31 @@ describe.skipIf(!canSandbox)('agentos run', () => {
     expect(denied.stdout.trim()).toMatch(/^40[34]$/);
     expect(f.llmCalls).toHaveLength(1);
   });
+
+  it('holds a run that writes faster than its caller reads, instead of buffering it in the daemon', async () => {
+    const size = 64 * 1024 * 1024;
+    const ws = f.workspace();
+    const rss = () => {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(f.daemon.child.pid)}/status`, 'utf8'));
+      return Number(m?.[1]) * 1024;
+    };
+    const before = rss();
+    // nobody reads `agentos run`'s stdout yet: it stops reading the daemon, which must stop reading the run
+    const child = f.spawnRun(
+      'worker',
+      ['/bin/sh', '-c', `head -c ${String(size)} /dev/zero; touch done`],
+      ['--workspace', ws],
+    );
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(existsSync(join(ws, 'done'))).toBe(false); // the command is blocked on its writes
+    expect(rss() - before).toBeLessThan(32 * 1024 * 1024); // 64 MiB (as base64) is not held in the daemon
+    let got = 0;
+    child.stdout?.on('data', (b: Buffer) => (got += b.length));
+    expect(await exited).toBe(0);
+    expect(got).toBe(size);
+    expect(existsSync(join(ws, 'done'))).toBe(true);
+  }, 60_000);
 
   it('stop freezes the run and cont thaws it', async () => {
     const child = f.spawnRun('worker', [

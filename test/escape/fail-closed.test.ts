@@ -51,6 +51,19 @@ const looping = (marker: string, body = 'echo tick') => [
   marker,
 ];
 
+/** Whether the end of a run of `worker` was recorded as the outcome of its agent.run: killed (waits 5 s). */
+async function recordedKilled(f: RunFixture): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${f.daemon.url}/v1/ledger?type=action.completed&agent=worker&limit=1000`, {
+      headers: { authorization: `Bearer ${f.adminToken}` },
+    });
+    const { records } = (await res.json()) as { records: { body: { outcome?: { killed?: boolean } } }[] };
+    if (records.some((r) => r.body.outcome?.killed === true)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 describe.skipIf(!canSandbox)('fail closed', () => {
   it('killing the daemon kills the sandboxed run: nothing is left running unsupervised', async () => {
     const f = await fixture('agentos-fc-daemon-');
@@ -83,17 +96,19 @@ describe.skipIf(!canSandbox)('fail closed', () => {
     await until(() => out.includes('tick'));
     run.kill('SIGKILL');
     await until(() => pidsWith(marker).length === 0);
-    // the run's end is recorded as the outcome of its agent.run: killed
-    let killed = false;
-    for (let i = 0; i < 100 && !killed; i++) {
-      const res = await fetch(`${f.daemon.url}/v1/ledger?type=action.completed&agent=worker&limit=1000`, {
-        headers: { authorization: `Bearer ${f.adminToken}` },
-      });
-      const { records } = (await res.json()) as { records: { body: { outcome?: { killed?: boolean } } }[] };
-      killed = records.some((r) => r.body.outcome?.killed === true);
-      if (!killed) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(killed).toBe(true);
+    expect(await recordedKilled(f)).toBe(true);
+  });
+
+  it('killing `agentos run` while its output is held back still ends the run and records it', async () => {
+    const f = await fixture('agentos-fc-held-');
+    const marker = `agentos-fc-${process.pid}-held`;
+    // nobody reads this `agentos run`: the daemon holds the run's pipes, and the run blocks on its writes
+    const run = f.spawnRun('worker', looping(marker, 'head -c 1048576 /dev/zero'));
+    await until(() => pidsWith(marker).length > 0);
+    await new Promise((r) => setTimeout(r, 1_500));
+    run.kill('SIGKILL');
+    await until(() => pidsWith(marker).length === 0);
+    expect(await recordedKilled(f)).toBe(true);
   });
 
   it.skipIf(!isRoot)(

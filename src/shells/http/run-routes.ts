@@ -2,14 +2,15 @@
  * `POST /v1/runs` (issue 5 §1): starts a command as an agent in a sandbox and streams the run back as
  * NDJSON — `waiting` while `agent.run` waits for approval or a `cont`, `started`, `output` (base64 chunks of
  * fd 1 or 2, in order), then `exit` or `refused`. A refusal before anything started (authentication, a bad
- * body, an enforcement the machine cannot give) is an ordinary JSON error. When the caller disconnects the
- * run is killed: a sandbox never outlives the `agentos run` that asked for it.
+ * body, an enforcement the machine cannot give) is an ordinary JSON error. Output is written with
+ * backpressure: while the caller has not read what was sent, the command's pipes are not read either. When
+ * the caller disconnects the run is killed: a sandbox never outlives the `agentos run` that asked for it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../../governor/auth.js';
 import { isAgentOsError } from '../../kernel/errors.js';
-import type { RunEvent, RunService } from '../run/service.js';
+import type { RunEvent, RunService, RunSink } from '../run/service.js';
 
 const runBody = z
   .object({
@@ -40,19 +41,25 @@ export function registerRunRoutes(
     const abort = new AbortController();
     let streaming = false;
     const res = reply.raw;
-    const emit = (e: RunEvent): void => {
-      if (!streaming) {
-        streaming = true;
-        void reply.hijack();
-        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-        res.on('close', () => {
-          if (!res.writableEnded) abort.abort();
-        });
-      }
-      if (!res.destroyed) res.write(line(e));
+    const sink: RunSink = {
+      emit(e) {
+        if (!streaming) {
+          streaming = true;
+          void reply.hijack();
+          res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+          res.on('close', () => {
+            if (!res.writableEnded) abort.abort();
+          });
+        }
+        return res.destroyed || res.write(line(e));
+      },
+      onDrain(resume) {
+        // a caller that went away never drains; its run is killed (above) and needs no resuming
+        res.once('drain', resume);
+      },
     };
     try {
-      await runs.run(principal, body, emit, abort.signal);
+      await runs.run(principal, body, sink, abort.signal);
     } catch (e) {
       if (!streaming) throw e;
       const code = isAgentOsError(e) ? e.code : 'AOS_INTERNAL';

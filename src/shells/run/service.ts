@@ -69,6 +69,14 @@ export type RunEvent =
     }
   | { readonly type: 'refused'; readonly action: string; readonly code: string; readonly message: string };
 
+/** Where a run's events go: its caller's stream, which may fill up. */
+export interface RunSink {
+  /** Tells one event; `false` when the caller's buffer is full and output should wait for `onDrain`. */
+  emit(e: RunEvent): boolean;
+  /** Calls `resume` once, when the caller has taken what was buffered. */
+  onDrain(resume: () => void): void;
+}
+
 /** What this machine can enforce, as `agentos doctor` reports it. */
 export interface Enforcement {
   readonly level: EnforcementLevel;
@@ -117,6 +125,8 @@ const RESERVED_ENV = /^(AGENTOS_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|OPENAI_BASE_
 /** One live run. */
 class LiveRun {
   killed = false;
+  /** Set when nobody will read the run's output any more (its caller went, the daemon closes). */
+  discarding = false;
   constructor(
     readonly id: string,
     readonly agent: string,
@@ -165,15 +175,12 @@ export class RunService {
   }
 
   /**
-   * Starts `request` for `who`, telling `emit` as it goes; resolves when the run has ended (or was refused).
-   * `abort` fires when the caller has gone: the run is killed.
+   * Starts `request` for `who`, telling `sink` as it goes; resolves when the run has ended (or was refused).
+   * The run's output waits while the sink is full, so a command writing faster than its caller reads is
+   * held by its pipes, not buffered here. `abort` fires when the caller has gone: the run is killed.
    */
-  async run(
-    who: Principal,
-    request: RunRequest,
-    emit: (e: RunEvent) => void,
-    abort: AbortSignal,
-  ): Promise<void> {
+  async run(who: Principal, request: RunRequest, sink: RunSink, abort: AbortSignal): Promise<void> {
+    const emit = (e: RunEvent): void => void sink.emit(e);
     const org = this.o.governance().engine.org;
     if (!org.agents.has(request.agent)) {
       throw new AgentOsError('AOS_NOT_FOUND', `no agent \`${request.agent}\` in the org`);
@@ -203,7 +210,7 @@ export class RunService {
       },
       'run',
       async (view) => {
-        const exit = await this.supervise(view, request, limits, workspace, env, emit, abort);
+        const exit = await this.supervise(view, request, limits, workspace, env, sink, abort);
         const outcome: JsonValue = {
           code: exit.code,
           signal: exit.signal,
@@ -243,7 +250,10 @@ export class RunService {
   /** Kills every run (the daemon is closing: no sandbox outlives its supervisor). */
   async closeAll(): Promise<void> {
     const runs = [...this.live.values()];
-    for (const run of runs) this.kill(run);
+    for (const run of runs) {
+      this.kill(run);
+      this.discard(run);
+    }
     await Promise.all(runs.map((r) => r.sandbox.wait()));
     removeScope(this.o.enforcement.cgroups, this.o.scope);
   }
@@ -251,6 +261,13 @@ export class RunService {
   /** The host uid sandboxes run as: the configured one when the kernel is root, else the kernel's own. */
   private sandboxUid(): number | undefined {
     return process.getuid?.() === 0 ? this.o.hostUid : undefined;
+  }
+
+  /** Drops what is left in the run's pipes, so they end and the run's exit is seen without a reader. */
+  private discard(run: LiveRun): void {
+    run.discarding = true;
+    run.sandbox.stdout.resume();
+    run.sandbox.stderr.resume();
   }
 
   private kill(run: LiveRun): void {
@@ -268,7 +285,7 @@ export class RunService {
     limits: SandboxLimits,
     given: string | undefined,
     env: Record<string, string>,
-    emit: (e: RunEvent) => void,
+    sink: RunSink,
     abort: AbortSignal,
   ): Promise<SandboxExit & { killed: boolean }> {
     const id = view.id.replace(/^act_/, 'run_');
@@ -345,23 +362,39 @@ export class RunService {
       });
       const current = new LiveRun(id, request.agent, secret, sandbox, servers);
       this.live.set(id, current);
-      const onAbort = (): void => this.kill(current);
-      abort.addEventListener('abort', onAbort);
-      emit({
+      sink.emit({
         type: 'started',
         run: id,
         action: view.id,
         enforcement: this.o.enforcement.level,
         limits: { memory: limits.memory, pids: limits.pids, cpu: limits.cpu ?? null },
       });
-      sandbox.stdout.on('data', (data: Buffer) => emit({ type: 'output', fd: 1, data }));
-      sandbox.stderr.on('data', (data: Buffer) => emit({ type: 'output', fd: 2, data }));
+      // a full sink pauses both pipes (the command then blocks on its writes); the exit waits for them
+      const pipes = [sandbox.stdout, sandbox.stderr] as const;
+      let held = false;
+      pipes.forEach((pipe, i) =>
+        pipe.on('data', (data: Buffer) => {
+          if (current.discarding) return;
+          if (sink.emit({ type: 'output', fd: i === 0 ? 1 : 2, data }) || held) return;
+          held = true;
+          for (const p of pipes) p.pause();
+          sink.onDrain(() => {
+            held = false;
+            if (!current.discarding) for (const p of pipes) p.resume();
+          });
+        }),
+      );
+      const onAbort = (): void => {
+        this.kill(current);
+        this.discard(current);
+      };
+      abort.addEventListener('abort', onAbort);
       if (abort.aborted) onAbort();
       const exit = await sandbox.wait();
       abort.removeEventListener('abort', onAbort);
       this.live.delete(id);
       const result = { ...exit, killed: current.killed };
-      emit({ type: 'exit', ...result });
+      sink.emit({ type: 'exit', ...result });
       return result;
     } finally {
       for (const s of servers) {
