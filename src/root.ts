@@ -472,7 +472,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     let sweeping = Promise.resolve();
     const sweeper = setInterval(() => {
       sweeping = sweeping
-        .then(() => actions.sweep().then(() => undefined))
+        .then(() => actions.approvals.sweep().then(() => undefined))
         .catch((e: unknown) => {
           api.log.error({ err: e }, 'approval sweep failed');
         });

@@ -83,7 +83,12 @@ describe('ActionService: approvals', () => {
     expect(view.approval?.approvers).toEqual(['fiona@acme.test']);
     const waiting = k.actions.view(bot, view.id, 5_000);
     const fiona = await k.person('fiona@acme.test');
-    const approval = await k.actions.vote(fiona, view.approval?.id ?? '', 'approve', 'offer signed');
+    const approval = await k.actions.approvals.vote(
+      fiona,
+      view.approval?.id ?? '',
+      'approve',
+      'offer signed',
+    );
     expect(approval.status).toBe('granted');
     expect((await waiting).status).toBe('allowed');
     const types = (await k.records()).map((r) => r.type).filter((t) => t.startsWith('approval.'));
@@ -99,10 +104,10 @@ describe('ActionService: approvals', () => {
       if (e.type === 'approval') heard.push(e.approval.id);
     });
     k.clock.t += 2 * HOUR;
-    await k.actions.sweep();
+    await k.actions.approvals.sweep();
     expect(await k.records('approval.reminded')).toEqual([]);
     k.clock.t += HOUR + 60_000; // 59 minutes left
-    await k.actions.sweep();
+    await k.actions.approvals.sweep();
     const sent = await k.records('approval.reminded');
     expect(sent.map((r) => r.body)).toEqual([
       {
@@ -115,26 +120,28 @@ describe('ActionService: approvals', () => {
     ]);
     expect(heard).toEqual([view.approval?.id]);
     k.clock.t += 30_000;
-    await k.actions.sweep();
+    await k.actions.approvals.sweep();
     expect(await k.records('approval.reminded')).toHaveLength(1);
     // the approval still works as before
     const fiona = await k.person('fiona@acme.test');
-    expect((await k.actions.vote(fiona, view.approval?.id ?? '', 'approve')).status).toBe('granted');
+    expect((await k.actions.approvals.vote(fiona, view.approval?.id ?? '', 'approve')).status).toBe(
+      'granted',
+    );
   });
 
   it('refuses people outside the route, the owner, a second vote and a changed request', async () => {
     const k = await kernel();
     const view = await k.actions.submit(await k.agent('payroll-bot'), payroll(250_000));
     const id = view.approval?.id ?? '';
-    expect(await codeOf(k.actions.vote(await k.person('dana@acme.test'), id, 'approve'))).toBe(
+    expect(await codeOf(k.actions.approvals.vote(await k.person('dana@acme.test'), id, 'approve'))).toBe(
       'AOS_FORBIDDEN',
     );
-    expect(await codeOf(k.actions.vote(await k.person('gina@acme.test'), id, 'approve'))).toBe(
+    expect(await codeOf(k.actions.approvals.vote(await k.person('gina@acme.test'), id, 'approve'))).toBe(
       'AOS_FORBIDDEN',
     );
-    expect(await codeOf(k.actions.vote(await k.person('kim@acme.test', 'viewer'), id, 'approve'))).toBe(
-      'AOS_FORBIDDEN',
-    );
+    expect(
+      await codeOf(k.actions.approvals.vote(await k.person('kim@acme.test', 'viewer'), id, 'approve')),
+    ).toBe('AOS_FORBIDDEN');
     // the stored request changes under the approval: the vote no longer matches its hash
     const db = new Database(k.file);
     db.prepare('UPDATE actions SET request = replace(request, ?, ?) WHERE id = ?').run(
@@ -143,7 +150,7 @@ describe('ActionService: approvals', () => {
       view.id,
     );
     db.close();
-    expect(await codeOf(k.actions.vote(await k.person('fiona@acme.test'), id, 'approve'))).toBe(
+    expect(await codeOf(k.actions.approvals.vote(await k.person('fiona@acme.test'), id, 'approve'))).toBe(
       'AOS_FORBIDDEN',
     );
     const refusals = (await k.records('access.denied')).map((r) => (r.body as { reason: string }).reason);
@@ -162,7 +169,7 @@ describe('ActionService: approvals', () => {
     expect(view.approval?.approvers).toEqual(['ivan@acme.test']);
     const waiting = k.actions.view(bot, view.id, 5_000);
     k.clock.t += 24 * HOUR + 1;
-    expect(await k.actions.sweep()).toBe(1);
+    expect(await k.actions.approvals.sweep()).toBe(1);
     const seen = await waiting;
     expect(seen.status).toBe('pending_approval');
     expect(seen.approval?.approvers).toEqual(['olivia@acme.test']);
@@ -175,7 +182,7 @@ describe('ActionService: approvals', () => {
     const bot = await k.agent('payroll-bot');
     const view = await k.actions.submit(bot, payroll(250_000));
     k.clock.t += 4 * HOUR + 1; // the rule's timeout is 4h
-    expect(await k.actions.sweep()).toBe(1);
+    expect(await k.actions.approvals.sweep()).toBe(1);
     expect(await k.actions.view(bot, view.id)).toMatchObject({
       status: 'denied',
       approval: { status: 'expired' },

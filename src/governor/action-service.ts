@@ -3,19 +3,14 @@
  * vote on approvals, signals hold or refuse an agent's actions. Every step is a ledger record before it
  * takes effect; every refusal is recorded too.
  *
+ * Approvals are the desk's (`approval-desk.ts`): an action waiting for people is stored
+ * `pending_approval` here and moved on when its approval closes.
+ *
  * Executors: an allowed action whose name an HTTP executor claims is run by the kernel (`executed` or
  * `failed`, recorded with `executor: http:<name>`); any other is `allowed` in *report mode*: the agent
  * runs the tool itself and reports the outcome (`report`), recorded as advisory (`executor: report`).
  */
-import {
-  atTime,
-  castVote,
-  currentApprovers,
-  openApproval,
-  reminded,
-  reminderDue,
-  type Approval,
-} from '../kernel/approvals/approval.js';
+import { currentApprovers, type Approval } from '../kernel/approvals/approval.js';
 import type { ApprovalRoute } from '../kernel/approvals/route.js';
 import { AgentOsError, isAgentOsError } from '../kernel/errors.js';
 import type { JsonValue, LedgerRecord, RecordType } from '../kernel/ledger/record.js';
@@ -23,10 +18,11 @@ import type { Clock, Hasher, IdSource } from '../kernel/ports.js';
 import { parseActionRequest } from '../kernel/policy/request.js';
 import type { ActionRequest, Decision } from '../kernel/types.js';
 import { ActionPipeline, type Admission, type DurableAppender } from './action-pipeline.js';
+import { ApprovalDesk, type ApprovalView } from './approval-desk.js';
 import { routeDecision } from './approval-routing.js';
 import { authorize, type Permission, type Principal } from './auth.js';
 import type { Governance } from './governance.js';
-import type { ActionStatus, DaemonStore, StandingSignal, StoredAction, StoredApproval } from './store.js';
+import type { ActionStatus, DaemonStore, StandingSignal, StoredAction } from './store.js';
 import type { ActionExecutor, ExecutorTable } from './executors.js';
 import { effectiveSignal, type SignalBoard } from './signal-board.js';
 import { Waiters } from './waiters.js';
@@ -65,31 +61,6 @@ export interface ActionView {
   };
 }
 
-/** An approval as the API shows it. */
-export interface ApprovalView {
-  readonly id: string;
-  readonly action: string;
-  readonly agent: string;
-  readonly status: StoredApproval['status'];
-  readonly approvers: readonly string[];
-  readonly level: number;
-  readonly levels: number;
-  /** How many approvals the current level needs (of its `approvers`). */
-  readonly quorum?: number;
-  readonly expiresAt: string;
-  /** The request it approves and the decision that asked for approval (when the action is stored). */
-  readonly request?: JsonValue;
-  readonly decision?: JsonValue;
-  /** The votes cast, with 1-based levels and ISO times. */
-  readonly votes: readonly {
-    readonly person: string;
-    readonly verdict: 'approve' | 'deny';
-    readonly level: number;
-    readonly time: string;
-    readonly comment?: string | undefined;
-  }[];
-}
-
 /** What the daemon tells live listeners (the console's inbox, `GET /v1/events`). */
 export type KernelEvent =
   | { readonly type: 'action'; readonly agent: string; readonly action: ActionView }
@@ -114,8 +85,8 @@ export class ActionService {
   private readonly running = new Set<Promise<unknown>>();
   /** Set once the daemon closes: long-polls answer at once. */
   private closing = false;
-  /** When `sweep` last looked for approvals to remind of (they are looked for every 15 s). */
-  private lastReminderScan = Number.NEGATIVE_INFINITY;
+  /** The approvals actions wait for: votes, reminders, expiry and escalation (`sweep`), kills. */
+  readonly approvals: ApprovalDesk;
 
   constructor(private readonly deps: ActionServiceDeps) {
     this.pipeline = new ActionPipeline({
@@ -124,6 +95,22 @@ export class ActionService {
       clock: deps.clock,
       hasher: deps.hasher,
       governance: deps.governance,
+    });
+    this.approvals = new ApprovalDesk({
+      store: deps.store,
+      ledger: deps.ledger,
+      ids: deps.ids,
+      clock: deps.clock,
+      hasher: deps.hasher,
+      allow: (who, what) => this.allow(who, what),
+      moved: (action, approval) => {
+        this.changed(this.show(action, approval), action.agent);
+        if (action.status === 'allowed') this.background(action);
+      },
+      listened: () => this.listeners.size > 0,
+      tell: (approval) => {
+        for (const l of this.listeners) l({ type: 'approval', agent: approval.agent, approval });
+      },
     });
   }
 
@@ -137,12 +124,6 @@ export class ActionService {
   private changed(view: ActionView, agent: string): void {
     this.waiters.notify(view.id, view);
     for (const l of this.listeners) l({ type: 'action', agent, action: view });
-  }
-
-  private async approvalChanged(view: ApprovalView): Promise<void> {
-    if (this.listeners.size === 0) return;
-    const full = await this.withAction(view);
-    for (const l of this.listeners) l({ type: 'approval', agent: view.agent, approval: full });
   }
 
   /** Checks a permission; a refusal is recorded (`access.denied`) and thrown. */
@@ -209,24 +190,7 @@ export class ActionService {
     let approval: Approval | undefined;
     if (admission.status === 'pending_approval' && route) {
       status = 'pending_approval';
-      approval = openApproval({
-        id: this.deps.ids.next('apr'),
-        action: admission.id,
-        requestHash: this.deps.hasher.sha256(request),
-        route,
-        timeoutMs: admission.decision.approval?.timeoutMs ?? 86_400_000,
-        now,
-      });
-      await this.record('approval.requested', {
-        approval: approval.id,
-        action: admission.id,
-        agent: admission.request.agent,
-        ...(admission.request.episode ? { episode: admission.request.episode } : {}),
-        levels: approval.levels.map((l) => ({ approvers: [...l.approvers], quorum: l.quorum })),
-        expiresAt: iso(approval.expiresAt),
-        requestHash: approval.requestHash,
-      });
-      await this.deps.store.approvals.put(storedApproval(approval, admission.request.agent, now));
+      approval = await this.approvals.open(admission, route, now);
     }
     const change = { status, decision, updatedAt: iso(now), ...(approval ? { approval: approval.id } : {}) };
     const stored = held
@@ -241,10 +205,7 @@ export class ActionService {
     if (!stored) throw new AgentOsError('AOS_CONFLICT', `action \`${admission.id}\` changed meanwhile`);
     const view = this.show(stored, approval);
     this.changed(view, stored.agent);
-    if (approval) {
-      const saved = await this.deps.store.approvals.get(approval.id);
-      if (saved) await this.approvalChanged(approvalView(saved, approval));
-    }
+    if (approval) await this.approvals.announce(approval);
     const executor = status === 'allowed' ? this.executorOf(admission.request) : undefined;
     if (!executor) return view;
     // A released action runs in the background: `cont` does not wait for every held action's executor.
@@ -460,190 +421,6 @@ export class ActionService {
     return view;
   }
 
-  /** `POST /v1/approvals/:id/approve|deny`: one person's vote, bound to the request as it stands. */
-  async vote(
-    who: Principal,
-    approvalId: string,
-    verdict: 'approve' | 'deny',
-    comment?: string,
-  ): Promise<ApprovalView> {
-    await this.allow(who, 'approvals.vote');
-    const stored = await this.deps.store.approvals.get(approvalId);
-    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no approval \`${approvalId}\``);
-    const action = await this.deps.store.actions.get(stored.action);
-    if (!action)
-      throw new AgentOsError('AOS_STORE_CORRUPT', `approval \`${approvalId}\` names a missing action`);
-    const now = this.deps.clock.now();
-    const approval = atTime(JSON.parse(stored.state) as Approval, now);
-    const result = castVote(
-      approval,
-      { person: who.id, verdict, time: now, ...(comment ? { comment } : {}) },
-      this.deps.hasher.sha256(action.request),
-    );
-    if (!result.ok) {
-      await this.record('access.denied', {
-        who: { kind: who.kind, id: who.id },
-        what: `approvals.${verdict}`,
-        approval: approvalId,
-        action: action.id,
-        agent: action.agent,
-        code: result.refusal === 'closed' ? 'AOS_CONFLICT' : 'AOS_FORBIDDEN',
-        reason: result.reason,
-      });
-      throw new AgentOsError(result.refusal === 'closed' ? 'AOS_CONFLICT' : 'AOS_FORBIDDEN', result.reason);
-    }
-    const next = result.approval;
-    const ref = { approval: approvalId, action: action.id, agent: action.agent };
-    await this.record('approval.voted', {
-      ...ref,
-      person: who.id,
-      verdict,
-      level: approval.level + 1,
-      ...(comment ? { comment } : {}),
-    });
-    if (next.status === 'granted') await this.record('approval.granted', { ...ref, votes: votesJson(next) });
-    if (next.status === 'denied')
-      await this.record('approval.denied', { ...ref, by: who.id, votes: votesJson(next) });
-    return this.settle(stored, next, action);
-  }
-
-  /**
-   * Reminds the people asked of approvals with a quarter of their wait left, once per wait: recorded as
-   * `approval.reminded` and told to live listeners (the console's inbox, webhooks). Resolves with how many.
-   */
-  async remind(): Promise<number> {
-    const now = this.deps.clock.now();
-    let sent = 0;
-    for (const stored of await this.deps.store.approvals.pending()) {
-      const state = JSON.parse(stored.state) as Approval;
-      if (!reminderDue(state, now)) continue;
-      const action = await this.deps.store.actions.get(stored.action);
-      if (!action) continue;
-      await this.record('approval.reminded', {
-        approval: stored.id,
-        action: action.id,
-        agent: action.agent,
-        approvers: [...currentApprovers(state)],
-        expiresAt: iso(state.expiresAt),
-      });
-      await this.settle(stored, reminded(state), action);
-      sent++;
-    }
-    return sent;
-  }
-
-  /** Expires or escalates approvals whose time is up, and sends reminders; resolves with how many changed. */
-  async sweep(): Promise<number> {
-    const now = this.deps.clock.now();
-    if (now - this.lastReminderScan >= 15_000) {
-      this.lastReminderScan = now;
-      await this.remind();
-    }
-    let changed = 0;
-    for (const stored of await this.deps.store.approvals.pending({ dueBefore: iso(now + 1) })) {
-      const before = JSON.parse(stored.state) as Approval;
-      const after = atTime(before, now);
-      if (after === before) continue;
-      const action = await this.deps.store.actions.get(stored.action);
-      if (!action) continue;
-      const ref = { approval: stored.id, action: action.id, agent: action.agent };
-      await this.record('approval.expired', {
-        ...ref,
-        escalated: after.status === 'pending',
-        ...(after.status === 'pending'
-          ? { approvers: [...currentApprovers(after)], expiresAt: iso(after.expiresAt) }
-          : {}),
-      });
-      await this.settle(stored, after, action);
-      changed++;
-    }
-    return changed;
-  }
-
-  /** Denies the pending approvals of these agents (they were killed); resolves with how many. */
-  async cancelApprovals(agents: readonly string[], reason: string): Promise<number> {
-    const set = new Set(agents);
-    let cancelled = 0;
-    for (const stored of await this.deps.store.approvals.pending()) {
-      if (!set.has(stored.agent)) continue;
-      const action = await this.deps.store.actions.get(stored.action);
-      if (!action) continue;
-      const state = JSON.parse(stored.state) as Approval;
-      const closed: Approval = { ...state, status: 'denied' };
-      await this.record('approval.denied', {
-        approval: stored.id,
-        action: action.id,
-        agent: action.agent,
-        by: 'signal.kill',
-        reason,
-        votes: votesJson(state),
-      });
-      await this.settle(stored, closed, action);
-      cancelled++;
-    }
-    return cancelled;
-  }
-
-  /** Stores an approval's new state and moves its action on when it closed. */
-  private async settle(stored: StoredApproval, next: Approval, action: StoredAction): Promise<ApprovalView> {
-    const now = iso(this.deps.clock.now());
-    const saved = await this.deps.store.approvals.update(stored.id, stored.revision, {
-      status: next.status,
-      state: JSON.stringify(next),
-      expiresAt: iso(next.expiresAt),
-      updatedAt: now,
-    });
-    if (!saved)
-      throw new AgentOsError('AOS_CONFLICT', `approval \`${stored.id}\` changed meanwhile; try again`);
-    if (next.status !== 'pending') {
-      const status: ActionStatus = next.status === 'granted' ? 'allowed' : 'denied';
-      const updated = await this.deps.store.actions.update(action.id, action.revision, {
-        status,
-        updatedAt: now,
-      });
-      if (updated) {
-        this.changed(this.show(updated, next), action.agent);
-        if (status === 'allowed') this.background(updated);
-      }
-    } else if (next.escalated && !(JSON.parse(stored.state) as Approval).escalated) {
-      // Escalated: still waiting, but on other people; those waiting on the action see who now.
-      this.changed(this.show(action, next), action.agent);
-    }
-    const view = approvalView(saved, next);
-    await this.approvalChanged(view);
-    return view;
-  }
-
-  /** An approval, for a person who may read approvals. */
-  async approval(who: Principal, id: string): Promise<ApprovalView> {
-    await this.allow(who, 'approvals.read');
-    const stored = await this.deps.store.approvals.get(id);
-    if (!stored) throw new AgentOsError('AOS_NOT_FOUND', `no approval \`${id}\``);
-    return this.withAction(approvalView(stored, JSON.parse(stored.state) as Approval));
-  }
-
-  /** An approval view with the request it is about and the decision that asked for it. */
-  private async withAction(view: ApprovalView): Promise<ApprovalView> {
-    const action = await this.deps.store.actions.get(view.action);
-    if (!action) return view;
-    return {
-      ...view,
-      request: JSON.parse(action.request) as JsonValue,
-      ...(action.decision ? { decision: JSON.parse(action.decision) as JsonValue } : {}),
-    };
-  }
-
-  /** Pending approvals; with `mine`, only those the caller is asked to vote on now. */
-  async pendingApprovals(who: Principal, mine = false): Promise<ApprovalView[]> {
-    await this.allow(who, 'approvals.read');
-    const out: ApprovalView[] = [];
-    for (const stored of await this.deps.store.approvals.pending()) {
-      const view = approvalView(stored, JSON.parse(stored.state) as Approval);
-      if (!mine || view.approvers.includes(who.id)) out.push(await this.withAction(view));
-    }
-    return out;
-  }
-
   private show(a: StoredAction, approval?: Approval): ActionView {
     const view: { -readonly [K in keyof ActionView]: ActionView[K] } = {
       id: a.id,
@@ -678,41 +455,5 @@ function killed(decision: Decision, reason: string | undefined): Decision {
     reason: `the agent was killed${reason ? `: ${reason}` : ''}`,
     approvers: [],
     approval: undefined,
-  };
-}
-
-function storedApproval(a: Approval, agent: string, now: number): Omit<StoredApproval, 'revision'> {
-  return {
-    id: a.id,
-    action: a.action,
-    agent,
-    status: a.status,
-    state: JSON.stringify(a),
-    expiresAt: iso(a.expiresAt),
-    updatedAt: iso(now),
-  };
-}
-
-function votesJson(a: Approval): JsonValue {
-  return a.votes.map((v) => ({
-    person: v.person,
-    verdict: v.verdict,
-    level: v.level + 1,
-    time: iso(v.time),
-  }));
-}
-
-function approvalView(s: StoredApproval, a: Approval): ApprovalView {
-  return {
-    id: s.id,
-    action: s.action,
-    agent: s.agent,
-    status: s.status,
-    approvers: [...currentApprovers(a)],
-    level: Math.min(a.level + 1, a.levels.length),
-    levels: a.levels.length,
-    ...(a.levels[a.level] ? { quorum: a.levels[a.level]!.quorum } : {}),
-    expiresAt: s.expiresAt,
-    votes: a.votes.map((v) => ({ ...v, level: v.level + 1, time: iso(v.time) })),
   };
 }

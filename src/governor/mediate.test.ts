@@ -81,7 +81,7 @@ describe('mediate', () => {
     const pending = mediate(k.actions, bot, payroll(250_000), 'test', w.run, {
       waitMs: 10_000,
       onWait: (v) => {
-        if (v.approval) void k.actions.vote(fiona, v.approval.id, 'approve', 'signed');
+        if (v.approval) void k.actions.approvals.vote(fiona, v.approval.id, 'approve', 'signed');
       },
     });
     const r = await pending;

@@ -85,7 +85,7 @@ export class SignalService {
     let revoked = 0;
     if (standing?.signal === 'kill') {
       for (const a of agents) revoked += await this.deps.store.credentials.revokeAgent(a, time);
-      await this.deps.actions.cancelApprovals(agents, `killed by ${who.id}`);
+      await this.deps.actions.approvals.cancel(agents, `killed by ${who.id}`);
     }
     const released = await this.deps.actions.release();
     await this.deps.onSignal?.(signal, agents);

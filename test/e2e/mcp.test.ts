@@ -259,12 +259,12 @@ describe('the mcp gateway (streamable http)', () => {
     });
     let approval: string | undefined;
     for (let i = 0; i < 200 && approval === undefined; i++) {
-      approval = (await k.actions.pendingApprovals(bob, true))[0]?.id;
+      approval = (await k.actions.approvals.pending(bob, true))[0]?.id;
       if (approval === undefined) await new Promise((r) => setTimeout(r, 25));
     }
     expect(approval).toBeDefined();
     expect(existsSync(made)).toBe(false);
-    await k.actions.vote(bob, approval ?? '', 'approve', 'fine');
+    await k.actions.approvals.vote(bob, approval ?? '', 'approve', 'fine');
     const r = await call;
     expect(r.isError).toBeFalsy();
     expect(existsSync(made)).toBe(true);

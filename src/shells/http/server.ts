@@ -177,16 +177,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.get('/v1/approvals', async (req) => {
     const mine = (req.query as { mine?: unknown }).mine === 'true';
-    return { approvals: await deps.service.pendingApprovals(await who(req), mine) };
+    return { approvals: await deps.service.approvals.pending(await who(req), mine) };
   });
   app.get<{ Params: { id: string } }>('/v1/approvals/:id', async (req) =>
-    deps.service.approval(await who(req), req.params.id),
+    deps.service.approvals.get(await who(req), req.params.id),
   );
   for (const verdict of ['approve', 'deny'] as const) {
     app.post<{ Params: { id: string } }>(`/v1/approvals/:id/${verdict}`, async (req) => {
       const principal = await who(req);
       const { comment } = parseBody(voteBody, req.body);
-      return deps.service.vote(principal, req.params.id, verdict, comment);
+      return deps.service.approvals.vote(principal, req.params.id, verdict, comment);
     });
   }
 
