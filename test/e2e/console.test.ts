@@ -68,6 +68,16 @@ async function signIn(token: string): Promise<void> {
   await page.locator('#whoami').waitFor();
 }
 
+/** payroll-bot asks to set a salary over the HTTP API (above 200,000 it waits for approval). */
+async function submitSalary(resource: string, salary: number): Promise<void> {
+  const submitted = await fetch(`${daemon.url}/v1/actions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokens.payroll}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ agent: 'payroll-bot', action: 'payroll.update', resource, args: { salary } }),
+  });
+  expect(submitted.status).toBe(202);
+}
+
 describe.skipIf(!hasChromium)('the web console in Chromium', () => {
   it('serves the console with a strict content security policy', async () => {
     const res = await fetch(`${daemon.url}/console/`);
@@ -114,17 +124,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
   it('shows a refused vote on the card: an admin not asked at this level', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(tokens.olivia);
-    const submitted = await fetch(`${daemon.url}/v1/actions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokens.payroll}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        agent: 'payroll-bot',
-        action: 'payroll.update',
-        resource: 'employee/2002',
-        args: { salary: 260_000 },
-      }),
-    });
-    expect(submitted.status).toBe(202);
+    await submitSalary('employee/2002', 260_000);
     const card = page.locator('article.approval', { hasText: 'employee/2002' });
     await card.getByRole('button', { name: 'Approve' }).click();
     await expect(card.getByRole('alert').textContent()).resolves.toMatch(
@@ -146,17 +146,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await signIn(tokens.olivia);
     await page.locator('article.approval', { hasText: 'employee/2002' }).waitFor();
     await expect(page.locator('#live').textContent()).resolves.toBe('connecting…');
-    const submitted = await fetch(`${daemon.url}/v1/actions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokens.payroll}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        agent: 'payroll-bot',
-        action: 'payroll.update',
-        resource: 'employee/3003',
-        args: { salary: 270_000 },
-      }),
-    });
-    expect(submitted.status).toBe(202);
+    await submitSalary('employee/3003', 270_000);
     const card = page.locator('article.approval', { hasText: 'employee/3003' });
     expect(await card.count()).toBe(0);
     release();
