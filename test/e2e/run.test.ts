@@ -3,6 +3,7 @@
  * exit status come back, starting it is the recorded action `agent.run`, the SDK and HTTP_PROXY tools
  * inside reach the kernel only through the run's sockets, and signals freeze, thaw and kill the run.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +182,56 @@ describe.skipIf(!canSandbox)('agentos run', () => {
     expect(existsSync(join(ws, 'done'))).toBe(true);
   }, 60_000);
 
+  it('sends stdin to the command with --stdin, byte for byte; without it the command reads nothing', async () => {
+    const input = randomBytes(8 * 1024 * 1024);
+    const child = f.spawnRun('worker', ['/bin/sh', '-c', 'sha256sum; echo done >&2'], ['--stdin']);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    child.stdin?.end(input);
+    expect(await exited).toBe(0);
+    expect(out.split(' ')[0]).toBe(createHash('sha256').update(input).digest('hex'));
+
+    const none = spawnRunWithInput('cat; echo end', [], 'ignored\n');
+    expect(await none).toEqual({ code: 0, stdout: 'end\n' });
+    // a command that exits without reading its input still ends the run (and `agentos run`)
+    expect(await spawnRunWithInput('echo quick', ['--stdin'], 'x'.repeat(1 << 20))).toEqual({
+      code: 0,
+      stdout: 'quick\n',
+    });
+  });
+
+  it("lets only the run's caller send its input, once", async () => {
+    const child = f.spawnRun('worker', ['/bin/cat'], ['--stdin']);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    let run: string | undefined;
+    await until(
+      () => run !== undefined,
+      10_000,
+      async () => {
+        const live = await f.actions('worker', 'allowed');
+        run = live.find((a) => a.action === 'agent.run')?.id.replace(/^act_/, 'run_');
+      },
+    );
+    const put = (token: string) =>
+      fetch(`${f.daemon.url}/v1/runs/${run ?? ''}/stdin`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body: 'injected\n',
+      });
+    const other = await put(f.adminToken); // an admin, but not who started the run
+    expect(other.status).toBe(403);
+    child.stdin?.write('mine\n');
+    await until(() => out === 'mine\n'); // `agentos run` streams its input now
+    const again = await put(f.ownerToken); // the same person, but the input is taken
+    expect(again.status).toBe(409);
+    child.stdin?.end('end\n');
+    expect(await exited).toBe(0);
+    expect(out).toBe('mine\nend\n');
+  });
+
   it('stop freezes the run and cont thaws it', async () => {
     const child = f.spawnRun('worker', [
       '/bin/sh',
@@ -216,9 +267,24 @@ describe.skipIf(!canSandbox)('agentos run', () => {
   });
 });
 
-async function until(test: () => boolean, ms = 10_000): Promise<void> {
-  for (let waited = 0; !test(); waited += 20) {
+async function until(test: () => boolean, ms = 10_000, poll?: () => Promise<void>): Promise<void> {
+  for (let waited = 0; await poll?.(), !test(); waited += 20) {
     if (waited > ms) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Runs a shell script as worker with `input` on `agentos run`'s stdin; its exit code and stdout. */
+async function spawnRunWithInput(
+  script: string,
+  extra: readonly string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string }> {
+  const child = f.spawnRun('worker', ['/bin/sh', '-c', script], extra);
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stdin?.on('error', () => {}); // `agentos run` may exit before it has read all of it
+  child.stdin?.end(input);
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  return { code, stdout };
 }

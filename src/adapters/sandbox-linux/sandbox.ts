@@ -53,6 +53,8 @@ export interface SandboxSpec {
   readonly hostUid?: number | undefined;
   /** The seccomp program. */
   readonly seccomp: Uint8Array;
+  /** Whether the command's stdin is a pipe to write (`Sandbox.stdin`); otherwise it reads nothing. */
+  readonly stdin?: boolean;
 }
 
 /** How a run ended. */
@@ -135,7 +137,7 @@ export class Sandbox {
           ];
     const argv = ['-c', JOIN_CGROUP, 'sh', ...(cgroup?.procsFiles ?? []), '--', ...dropped];
     const child = spawn('/bin/sh', argv, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     const fd3 = child.stdio[3] as Writable;
@@ -151,6 +153,11 @@ export class Sandbox {
       });
     });
     return new Sandbox(child, cgroup);
+  }
+
+  /** The command's stdin, when the spec asked for one. */
+  get stdin(): Writable | undefined {
+    return this.child.stdin ?? undefined;
   }
 
   get stdout(): Readable {

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { AgentOsError, ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import { DEFAULT_RUNS_HOST_UID, probeEnforcement } from '../run/service.js';
 import { DEFAULT_KERNEL_URL } from './client-commands.js';
@@ -21,6 +22,7 @@ interface RunOpts {
   kernel?: string;
   token?: string;
   env: string[];
+  stdin?: boolean;
 }
 
 /** One line of the run's stream. */
@@ -42,6 +44,7 @@ export function addRunCommands(program: Command, io: CliIo, setExit: (code: numb
     .requiredOption('--agent <id>', 'the agent the command runs as')
     .option('--workspace <dir>', 'the directory the command may write (default: a fresh empty one)')
     .option('--env <NAME=value>', 'an environment variable for the command (repeatable)', collect, [])
+    .option('-i, --stdin', "send this process's stdin to the command (without it, the command reads nothing)")
     .option('--kernel <url>', `the daemon's URL (default: $AGENTOS_URL or ${DEFAULT_KERNEL_URL})`)
     .option('--token <token>', 'your API token, or the agent credential (default: $AGENTOS_TOKEN)')
     .argument('<command...>', 'the command and its arguments, after `--`')
@@ -100,6 +103,7 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
     command,
     ...(opts.workspace === undefined ? {} : { workspace: resolve(opts.workspace) }),
     ...(opts.env.length > 0 ? { env } : {}),
+    ...(opts.stdin ? { stdin: true } : {}),
   };
   let res: Response;
   try {
@@ -119,6 +123,8 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
   }
   let exit: number | undefined;
   let lastWait = '';
+  const feeding = new AbortController();
+  let fed: Promise<void> | undefined;
   let buffered = '';
   const decoder = new TextDecoder();
   const handle = async (l: Line): Promise<void> => {
@@ -128,6 +134,8 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
         lastWait = l.message;
         break;
       case 'started':
+        if (opts.stdin)
+          fed = feed(`${url}/v1/runs/${encodeURIComponent(l.run)}/stdin`, token, io, feeding.signal);
         break;
       case 'output':
         await write(l.fd === 1 ? io.stdout : io.stderr, Buffer.from(l.data, 'base64'));
@@ -151,8 +159,38 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
       if (text.trim() !== '') await handle(JSON.parse(text) as Line);
     }
   }
+  if (fed) {
+    // the run has ended: input it did not take is not sent, and this process's stdin is let go
+    feeding.abort();
+    await fed;
+    io.stdin.destroy();
+  }
   if (exit === undefined) throw new AgentOsError('AOS_IO', 'the kernel ended the run without an exit status');
   return exit;
+}
+
+/** Streams this process's stdin to the run (`PUT /v1/runs/:run/stdin`) until it ends or `signal` aborts. */
+async function feed(url: string, token: string, io: CliIo, signal: AbortSignal): Promise<void> {
+  const init: RequestInit & { duplex: 'half' } = {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: Readable.toWeb(io.stdin) as ReadableStream<Uint8Array>,
+    duplex: 'half', // a streamed body
+    signal,
+  };
+  try {
+    const res = await fetch(url, init);
+    if (!res.ok) {
+      const answer = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      await write(
+        io.stderr,
+        `agentos: the run's input was refused: ${answer.error?.message ?? `the kernel answered ${res.status}`}\n`,
+      );
+    }
+  } catch (e) {
+    if (!signal.aborted)
+      await write(io.stderr, `agentos: cannot send the run's input: ${(e as Error).message}\n`);
+  }
 }
 
 function signalNumber(signal: string | null): number {

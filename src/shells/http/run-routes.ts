@@ -5,6 +5,9 @@
  * body, an enforcement the machine cannot give) is an ordinary JSON error. Output is written with
  * backpressure: while the caller has not read what was sent, the command's pipes are not read either. When
  * the caller disconnects the run is killed: a sandbox never outlives the `agentos run` that asked for it.
+ *
+ * `PUT /v1/runs/:run/stdin` streams the command's input (a run started with `stdin: true`), as it comes:
+ * never parsed or buffered here, held back while the command does not read.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -21,6 +24,7 @@ const runBody = z
       .max(4096),
     workspace: z.string().min(1).max(4096).optional(),
     env: z.record(z.string(), z.string().max(64 * 1024)).optional(),
+    stdin: z.boolean().optional(),
   })
   .strict();
 
@@ -29,7 +33,7 @@ function line(e: RunEvent): string {
   return `${JSON.stringify(e.type === 'output' ? { ...e, data: e.data.toString('base64') } : e)}\n`;
 }
 
-/** Adds `POST /v1/runs`. */
+/** Adds `POST /v1/runs` and `PUT /v1/runs/:run/stdin`. */
 export function registerRunRoutes(
   app: FastifyInstance,
   runs: RunService,
@@ -69,5 +73,16 @@ export function registerRunRoutes(
     }
     if (streaming) res.end();
     return reply;
+  });
+
+  void app.register((scope, _opts, done) => {
+    // in this scope a body is the command's input: left unread for the route to stream to the run
+    scope.addContentTypeParser('application/octet-stream', (_req, _payload, parsed) => parsed(null));
+    scope.put<{ Params: { run: string } }>('/v1/runs/:run/stdin', async (req) => {
+      const principal = await who(req);
+      await runs.feed(principal, req.params.run, req.raw);
+      return { run: req.params.run, stdin: 'closed' };
+    });
+    done();
   });
 }

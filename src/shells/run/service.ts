@@ -13,6 +13,8 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   cgroupSupport,
   reapStaleRuns,
@@ -47,6 +49,8 @@ export interface RunRequest {
   readonly workspace?: string | undefined;
   /** More environment for the command (never `AGENTOS_*` or proxy settings). */
   readonly env?: Readonly<Record<string, string>> | undefined;
+  /** The caller sends the command's input (`feed`); otherwise its stdin is empty. */
+  readonly stdin?: boolean | undefined;
 }
 
 /** What a run tells its caller as it goes. */
@@ -127,8 +131,12 @@ class LiveRun {
   killed = false;
   /** Set when nobody will read the run's output any more (its caller went, the daemon closes). */
   discarding = false;
+  /** Set once the caller began to send the command's input. */
+  fed = false;
   constructor(
     readonly id: string,
+    /** Who started the run: only they may send its input. */
+    readonly caller: Principal,
     readonly agent: string,
     readonly secret: string,
     readonly sandbox: Sandbox,
@@ -210,7 +218,7 @@ export class RunService {
       },
       'run',
       async (view) => {
-        const exit = await this.supervise(view, request, limits, workspace, env, sink, abort);
+        const exit = await this.supervise(who, view, request, limits, workspace, env, sink, abort);
         const outcome: JsonValue = {
           code: exit.code,
           signal: exit.signal,
@@ -229,6 +237,30 @@ export class RunService {
       const r = refusal(mediated.view);
       emit({ type: 'refused', action: mediated.view.id, code: r.code, message: r.message });
     }
+  }
+
+  /**
+   * `PUT /v1/runs/:run/stdin`: streams `input` to the command's stdin, then closes it; resolves when the
+   * input has been taken or the run has ended. Only for a live run started with `stdin`, once, by the
+   * caller who started it.
+   */
+  async feed(who: Principal, runId: string, input: Readable): Promise<void> {
+    const run = this.live.get(runId);
+    if (!run || run.killed) throw new AgentOsError('AOS_NOT_FOUND', `no live run \`${runId}\``);
+    if (who.kind !== run.caller.kind || who.id !== run.caller.id) {
+      throw new AgentOsError(
+        'AOS_FORBIDDEN',
+        `run \`${runId}\` was started by ${run.caller.kind} \`${run.caller.id}\`; only they may send its input`,
+      );
+    }
+    const stdin = run.sandbox.stdin;
+    if (!stdin) {
+      throw new AgentOsError('AOS_CONFLICT', `run \`${runId}\` was started without stdin; it reads nothing`);
+    }
+    if (run.fed) throw new AgentOsError('AOS_CONFLICT', `run \`${runId}\` is already given its input`);
+    run.fed = true;
+    // a command that exits before reading it all (EPIPE), or a caller that goes, ends the input
+    await pipeline(input, stdin).catch(() => undefined);
   }
 
   /** Freezes, thaws or kills the runs of `agents` (the signal service calls this once a signal is in force). */
@@ -280,6 +312,7 @@ export class RunService {
   }
 
   private async supervise(
+    caller: Principal,
     view: ActionView,
     request: RunRequest,
     limits: SandboxLimits,
@@ -359,8 +392,9 @@ export class RunService {
         cgroups: this.o.enforcement.cgroups,
         hostUid: uid,
         seccomp: sandboxFilter(requiredArch()),
+        stdin: request.stdin === true,
       });
-      const current = new LiveRun(id, request.agent, secret, sandbox, servers);
+      const current = new LiveRun(id, caller, request.agent, secret, sandbox, servers);
       this.live.set(id, current);
       sink.emit({
         type: 'started',
