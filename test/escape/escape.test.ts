@@ -231,6 +231,14 @@ describe.skipIf(!canSandbox)('escape attempts from a sandboxed run', () => {
       expect(records.some((x) => x.body.who?.id === 'escaper' && x.body.agent === 'worker')).toBe(true);
     });
 
+    it("the run cannot write its own input: that is its caller's", async () => {
+      const r = await sh(
+        `curl -s -w ' %{http_code}' -X PUT -H "authorization: Bearer $AGENTOS_CREDENTIAL" -H 'content-type: application/octet-stream' ` +
+          `--data-binary 'injected' $AGENTOS_URL/v1/runs/$AGENTOS_RUN/stdin`,
+      );
+      expect(r.stdout).toMatch(/AOS_FORBIDDEN.* 403$/);
+    });
+
     it('the bound sockets cannot be replaced', async () => {
       const r = await sh('rm -f /run/agentos/kernel.sock 2>&1; ls /run/agentos');
       expect(r.stdout).toMatch(/(Read-only file system|Permission denied|Device or resource busy)/);

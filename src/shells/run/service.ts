@@ -242,12 +242,12 @@ export class RunService {
   /**
    * `PUT /v1/runs/:run/stdin`: streams `input` to the command's stdin, then closes it; resolves when the
    * input has been taken or the run has ended. Only for a live run started with `stdin`, once, by the
-   * caller who started it.
+   * caller who started it (with the same token or credential: a run's own credential is not its caller's).
    */
   async feed(who: Principal, runId: string, input: Readable): Promise<void> {
     const run = this.live.get(runId);
     if (!run || run.killed) throw new AgentOsError('AOS_NOT_FOUND', `no live run \`${runId}\``);
-    if (who.kind !== run.caller.kind || who.id !== run.caller.id) {
+    if (!sameCaller(who, run.caller)) {
       throw new AgentOsError(
         'AOS_FORBIDDEN',
         `run \`${runId}\` was started by ${run.caller.kind} \`${run.caller.id}\`; only they may send its input`,
@@ -511,6 +511,12 @@ function checkWorkspace(dir: string | undefined, uid: number | undefined): strin
     }
   }
   return dir;
+}
+
+/** The same principal by the same means: one token of a person, one credential of an agent. */
+function sameCaller(a: Principal, b: Principal): boolean {
+  if (a.kind === 'person' && b.kind === 'person') return a.id === b.id && a.token === b.token;
+  return a.kind === 'agent' && b.kind === 'agent' && a.id === b.id && a.credential === b.credential;
 }
 
 function checkEnv(env: Readonly<Record<string, string>> | undefined): Record<string, string> {
