@@ -199,6 +199,10 @@ describe.skipIf(!canSandbox)('agentos run', () => {
       code: 0,
       stdout: 'quick\n',
     });
+    // nor does `agentos run` wait for input that never ends once the command is done
+    const open = f.spawnRun('worker', ['/bin/sh', '-c', 'echo bye'], ['--stdin']);
+    open.stdin?.write('never closed\n');
+    expect(await new Promise((r) => open.on('close', r))).toBe(0);
   });
 
   it("lets only the run's caller send its input, once", async () => {

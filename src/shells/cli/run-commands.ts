@@ -150,20 +150,23 @@ async function run(command: string[], opts: RunOpts, io: CliIo): Promise<number>
         throw apiError(l.code, l.message);
     }
   };
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (text.trim() !== '') await handle(JSON.parse(text) as Line);
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const text = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (text.trim() !== '') await handle(JSON.parse(text) as Line);
+      }
     }
-  }
-  if (fed) {
-    // the run has ended: input it did not take is not sent, and this process's stdin is let go
-    feeding.abort();
-    await fed;
-    io.stdin.destroy();
+  } finally {
+    if (fed) {
+      // the run has ended (or its stream failed): input it did not take is not sent, and stdin is let go
+      feeding.abort();
+      await fed;
+      io.stdin.destroy();
+    }
   }
   if (exit === undefined) throw new AgentOsError('AOS_IO', 'the kernel ended the run without an exit status');
   return exit;
