@@ -203,7 +203,7 @@ export function renderLedgerMarkdown(r: LedgerBenchResults): string {
         `- ${s.store} ${run.config.mode}: stream \`${run.stream}\`, ${run.config.producers} producer(s), ` +
         `${run.config.warmSeconds} s warm-up + ${run.config.seconds} s measured` +
         (run.config.mode === 'group'
-          ? `, maxBatch ${run.config.maxBatch ?? 256}, maxWaitMs ${run.config.maxWaitMs ?? 2}`
+          ? `, maxBatch ${run.config.maxBatch ?? 256}, maxWaitMs ${run.config.maxWaitMs ?? 0}`
           : '') +
         `; ${run.acknowledged} appends acknowledged in all, ${run.rejected} rejected, ${run.transactions} transactions, ` +
         `${run.latency.samples} latency samples; verified in ${run.verification.ms.toFixed(0)} ms ` +

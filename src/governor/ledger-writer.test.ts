@@ -198,6 +198,19 @@ describe.each([
     await w.close();
   });
 
+  it('commits the appends of one turn of the event loop together, and a later turn in the next batch', async () => {
+    const { store } = await backend.fresh();
+    const counting = new CountingLedger(store.ledger);
+    const w = await writer(counting); // the default wait: the end of the turn, no timer
+    const first = [w.append('action.requested', { n: 1 }), w.append('action.decided', { n: 2 })];
+    await new Promise((r) => setImmediate(r)); // the first batch is on its way: this one waits for it
+    const second = [w.append('action.completed', { n: 3 })];
+    const acked = await Promise.all([...first, ...second]);
+    expect(counting.batches).toEqual([2, 1]);
+    expectDurable(await all(store.ledger), acked);
+    await w.close();
+  });
+
   it('commits each record in its own transaction in per-event mode', async () => {
     const { store } = await backend.fresh();
     const counting = new CountingLedger(store.ledger);

@@ -30,7 +30,12 @@ export interface LedgerWriterOptions {
   readonly mode?: CommitMode | undefined;
   /** The most records in one batch (group mode; default 256). */
   readonly maxBatch?: number | undefined;
-  /** How long an idle writer waits for more appends before committing (group mode; ms, default 2). */
+  /**
+   * How long an idle writer waits for more appends before committing (group mode; ms). Default 0: until
+   * the end of the current turn of the event loop, so the appends of that turn (an action's `requested`
+   * and `decided`) and of every request read in the same poll share the batch, while appends arriving
+   * during a commit form the next one. A timed wait only delays a lone caller.
+   */
   readonly maxWaitMs?: number | undefined;
 }
 
@@ -74,6 +79,7 @@ export class LedgerWriter {
   private committing = false;
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly drained: (() => void)[] = [];
   private commits = 0;
@@ -88,7 +94,7 @@ export class LedgerWriter {
     this.policy = options.checkpoints;
     const perEvent = options.mode === 'per-event';
     this.maxBatch = perEvent ? 1 : Math.max(1, Math.floor(options.maxBatch ?? 256));
-    this.maxWaitMs = perEvent ? 0 : Math.max(0, options.maxWaitMs ?? 2);
+    this.maxWaitMs = perEvent ? 0 : Math.max(0, options.maxWaitMs ?? 0);
     this.chain = new Chain(this.macKeys, this.hasher, head);
     this.durable = head;
     this.checkpointSeq = checkpointSeq;
@@ -172,10 +178,17 @@ export class LedgerWriter {
 
   private schedule(): void {
     if (this.committing) return; // the loop picks the queue up when the current commit finishes
-    if (this.queue.length >= this.maxBatch || this.checkpointWanted || this.maxWaitMs === 0) {
+    if (this.queue.length >= this.maxBatch || this.checkpointWanted) {
       clearTimeout(this.timer);
+      clearImmediate(this.immediate);
       this.timer = undefined;
+      this.immediate = undefined;
       void this.loop();
+    } else if (this.maxWaitMs === 0) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        void this.loop();
+      });
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;

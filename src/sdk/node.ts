@@ -18,15 +18,38 @@ import type { FetchLike } from './http.js';
  * ```
  */
 export function unixSocketFetch(path: string): FetchLike {
+  return nodeFetch((url) => ({ socketPath: path, path: `${url.pathname}${url.search}` }));
+}
+
+/**
+ * A `fetch` over `node:http` for `http:` URLs, on one keep-alive connection pool of its own: cheaper per
+ * call than the global `fetch` (undici's streams and `Request` objects), which a door that makes two calls
+ * per tool call (submit, report) feels.
+ *
+ * @example
+ * ```ts
+ * const kernel = connect({ url: 'http://127.0.0.1:7070', credential, fetch: httpFetch() });
+ * ```
+ */
+export function httpFetch(): FetchLike {
+  const agent = new http.Agent({ keepAlive: true });
+  return nodeFetch((url) => {
+    if (url.protocol !== 'http:') throw new TypeError(`httpFetch speaks http only, not \`${url.protocol}\``);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
+    return { host, port: url.port || 80, path: `${url.pathname}${url.search}`, agent };
+  });
+}
+
+/** A `fetch` that sends each request with `http.request`, where `target` says where to (and how). */
+function nodeFetch(target: (url: URL) => http.RequestOptions): FetchLike {
   return (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input);
       const headers = new Headers(init?.headers);
       const req = http.request(
         {
-          socketPath: path,
+          ...target(url),
           method: init?.method ?? 'GET',
-          path: `${url.pathname}${url.search}`,
           headers: { ...Object.fromEntries(headers), host: url.host },
         },
         (res) => {

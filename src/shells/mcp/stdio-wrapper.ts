@@ -10,6 +10,7 @@ import type { ActionView as GovernorView } from '../../governor/action-service.j
 import { refusal } from '../../governor/mediate.js';
 import { connect, ApprovalTimeoutError, type AgentOsClient, type ActionView } from '../../sdk/index.js';
 import type { JsonValue } from '../../sdk/types.js';
+import { httpFetch } from '../../sdk/node.js';
 import { governedServer, type McpGovernor } from './governed-server.js';
 import { Upstream } from './upstream.js';
 
@@ -43,7 +44,9 @@ export async function runStdioWrapper(o: StdioWrapperOptions): Promise<void> {
   try {
     // start the server before answering the client: a command that does not start fails here, plainly
     await upstream.connect();
-    const client = connect({ url: o.url, credential: o.credential, agent: o.agent });
+    // node:http rather than the global fetch: two calls per tool call (submit, report), each cheaper
+    const viaHttp = o.url.startsWith('http:') ? { fetch: httpFetch() } : {};
+    const client = connect({ url: o.url, credential: o.credential, agent: o.agent, ...viaHttp });
     const pending = new Set<Promise<void>>();
     const server = governedServer({
       upstreams: [upstream],
