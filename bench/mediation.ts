@@ -92,6 +92,22 @@ async function interleaved(
   return [sa, sb];
 }
 
+/** Times both ways of doing the same thing, interleaved, and says whether the mediated one met `target`. */
+async function compare(c: {
+  readonly name: string;
+  readonly what: string;
+  readonly n: number;
+  readonly direct: () => Promise<void>;
+  readonly mediated: () => Promise<void>;
+  readonly target: string;
+  readonly met: (direct: Side, mediated: Side) => boolean;
+}): Promise<Comparison> {
+  const [d, m] = await interleaved(c.n, WARM, c.direct, c.mediated);
+  const direct = side(d);
+  const mediated = side(m);
+  return { name: c.name, what: c.what, direct, mediated, target: c.target, met: c.met(direct, mediated) };
+}
+
 const bareSpawn = (command: readonly string[]) => (): Promise<void> =>
   new Promise((resolve, reject) => {
     const [file = '', ...args] = command;
@@ -109,17 +125,15 @@ async function benchSpawn(): Promise<Comparison> {
     const r = await runSandboxed({ command, seccomp });
     if (r.code !== 0) throw new Error(`sandboxed /bin/true: ${r.code} ${r.stderr}`);
   };
-  const [direct, mediated] = await interleaved(SPAWNS, WARM, bareSpawn(command), sandboxed);
-  const d = side(direct);
-  const m = side(mediated);
-  return {
+  return compare({
     name: 'spawn',
     what: '`/bin/true`: node `spawn` vs `runSandboxed` (bwrap: user, net, pid, ipc, uts, mount namespaces, read-only root, seccomp on fd 3)',
-    direct: d,
-    mediated: m,
+    n: SPAWNS,
+    direct: bareSpawn(command),
+    mediated: sandboxed,
     target: '≤ 15 ms added per spawn (p50)',
-    met: m.p50ms - d.p50ms <= 15,
-  };
+    met: (d, m) => m.p50ms - d.p50ms <= 15,
+  });
 }
 
 /** A data directory whose org has one agent, `agent`, under `policy` (rules scoped to its department). */
@@ -199,17 +213,15 @@ async function benchEgress(): Promise<Comparison> {
         headers: { 'proxy-authorization': auth, host: `127.0.0.1:${port}` },
         agent: viaProxy,
       });
-    const [d, m] = await interleaved(EGRESS, WARM, direct, proxied);
-    const ds = side(d);
-    const ms = side(m);
-    return {
+    return await compare({
       name: 'egress',
       what: 'HTTP GET of 1 KiB from a loopback server, keep-alive: direct vs through the egress proxy of a real daemon (SQLite, group commit): `http.request` decided and recorded, `net.connect` on the loopback address decided and recorded, then forwarded and the outcome recorded',
-      direct: ds,
-      mediated: ms,
+      n: EGRESS,
+      direct,
+      mediated: proxied,
       target: 'none set (reported)',
-      met: true,
-    };
+      met: () => true,
+    });
   } finally {
     await daemon.close();
     web.close();
@@ -260,17 +272,15 @@ async function benchMcp(): Promise<Comparison> {
       });
       if (r.isError) throw new Error(`read_text_file: ${JSON.stringify(r.content)}`);
     };
-    const [d, m] = await interleaved(MCP_CALLS, WARM, call(direct), call(governed));
-    const ds = side(d);
-    const ms = side(m);
-    return {
+    return await compare({
       name: 'mcp',
       what: "`tools/call` of server-filesystem's `read_text_file` (1 KiB) over stdio: the server directly vs through `agentos mcp` (submit, decided and recorded by a real daemon on SQLite with group commit, the call, the outcome reported and recorded)",
-      direct: ds,
-      mediated: ms,
+      n: MCP_CALLS,
+      direct: call(direct),
+      mediated: call(governed),
       target: '≤ 1.2× direct (p50)',
-      met: ms.p50ms / ds.p50ms <= 1.2,
-    };
+      met: (d, m) => m.p50ms / d.p50ms <= 1.2,
+    });
   } finally {
     await direct.close();
     await governed.close();

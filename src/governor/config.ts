@@ -4,6 +4,7 @@
  * directory. docs/cli.md (`agentos init`) shows the file.
  */
 import { z } from 'zod';
+import { durationSetting } from './config-fields.js';
 import { llmConfigSchema } from './llm-config.js';
 import { mcpConfigSchema } from './mcp-config.js';
 import { AgentOsError } from '../kernel/errors.js';
@@ -37,8 +38,6 @@ const postgresStorage = z
   })
   .strict();
 
-const DURATION = /^(\d+(ms|s|m|h|d))+$/;
-
 const httpExecutor = z
   .object({
     name: z
@@ -58,11 +57,7 @@ const httpExecutor = z
       .describe(
         "headers sent with every call; `${env:NAME}` is replaced by the daemon's environment variable",
       ),
-    timeout: z
-      .string()
-      .regex(DURATION, 'must be a duration like `10s`')
-      .default('30s')
-      .describe('how long a call may take before the action fails'),
+    timeout: durationSetting('30s', 'how long a call may take before the action fails'),
   })
   .strict();
 
@@ -76,11 +71,10 @@ const egress = z
       .describe(
         "the egress proxy's TCP address for agents outside a sandbox (`HTTP_PROXY`), or null for none; sandboxed runs get their own socket",
       ),
-    approvalWait: z
-      .string()
-      .regex(DURATION, 'must be a duration like `30s`')
-      .default('30s')
-      .describe('how long a proxied request waits for approval before it is refused'),
+    approvalWait: durationSetting(
+      '30s',
+      'how long a proxied request waits for approval before it is refused',
+    ),
     maxTunnelsPerAgent: z
       .number()
       .int()
@@ -101,11 +95,10 @@ const runs = z
       .describe(
         'the host uid (and gid) sandboxes run as when the kernel runs as root: one no file or process on the host belongs to',
       ),
-    approvalWait: z
-      .string()
-      .regex(DURATION, 'must be a duration like `10m`')
-      .default('10m')
-      .describe('how long `agent.run` waits for approval or a `cont` before the run is refused'),
+    approvalWait: durationSetting(
+      '10m',
+      'how long `agent.run` waits for approval or a `cont` before the run is refused',
+    ),
   })
   .strict();
 
@@ -159,11 +152,7 @@ const webhook = z
       .describe(
         'signs each delivery (Standard Webhooks `webhook-signature`, HMAC-SHA256); `${env:NAME}` allowed',
       ),
-    timeout: z
-      .string()
-      .regex(DURATION, 'must be a duration like `10s`')
-      .default('10s')
-      .describe('how long one delivery may take before it is retried'),
+    timeout: durationSetting('10s', 'how long one delivery may take before it is retried'),
   })
   .strict();
 

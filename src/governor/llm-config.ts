@@ -3,12 +3,11 @@
  * issue 5 §4). Provider API keys live here (as `${env:NAME}` references), never with the agents.
  */
 import { z } from 'zod';
+import { durationSetting } from './config-fields.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** A model name as agents send it and policy sees it (the `llm.chat` resource). */
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
-const DURATION = /^(\d+(ms|s|m|h|d))+$/;
-
 const provider = z
   .object({
     name: z
@@ -74,16 +73,8 @@ export const llmConfigSchema = z
         });
       })
       .describe('upstream providers; each model is offered by exactly one provider'),
-    approvalWait: z
-      .string()
-      .regex(DURATION, 'must be a duration like `30s`')
-      .default('30s')
-      .describe('how long a model call waits for approval before it is refused'),
-    timeout: z
-      .string()
-      .regex(DURATION, 'must be a duration like `120s`')
-      .default('120s')
-      .describe('how long an upstream call may take, start to end, before it fails'),
+    approvalWait: durationSetting('30s', 'how long a model call waits for approval before it is refused'),
+    timeout: durationSetting('120s', 'how long an upstream call may take, start to end, before it fails'),
   })
   .strict();
 

@@ -3,12 +3,11 @@
  * issue 5 §3). Each is started by the kernel over stdio; agents see its tools as `<server>.<tool>`.
  */
 import { z } from 'zod';
+import { durationSetting } from './config-fields.js';
 
 /** A server's name: one action-name segment, so `mcp.<server>.<tool>` splits at the first dot. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DURATION = /^(\d+(ms|s|m|h|d))+$/;
-
 const server = z
   .object({
     name: z
@@ -47,11 +46,10 @@ export const mcpConfigSchema = z
         });
       })
       .describe('the MCP servers the gateway federates; each name once'),
-    approvalWait: z
-      .string()
-      .regex(DURATION, 'must be a duration like `30s`')
-      .default('30s')
-      .describe('how long an MCP request waits for approval before it answers that the approval is pending'),
+    approvalWait: durationSetting(
+      '30s',
+      'how long an MCP request waits for approval before it answers that the approval is pending',
+    ),
   })
   .strict();
 
